@@ -1,0 +1,311 @@
+"""Boothsite settings: one module, driven by environment variables (STYLE.md 2.9).
+
+Nothing set gives the embedded default: DEBUG on, a SQLite file, the in-memory channel
+layer, Celery tasks run in-process, local file storage and the console SMS gateway.
+Production sets ``DEBUG=false`` and the variables listed in ``.env.example``; a missing
+production value then stops start-up with ImproperlyConfigured naming the variable.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+import django_stubs_ext
+from django.core.exceptions import ImproperlyConfigured
+
+from boothsite.env import env_bool, env_int, env_list, env_secret, env_str, require
+
+django_stubs_ext.monkeypatch()
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env_bool("DEBUG", default=True)
+PRODUCTION_WHEN = "when DEBUG is false"
+
+
+def _development_secret_key() -> str:
+    """Return a per-checkout random key kept in ``.secret_key`` (DEBUG only, never committed)."""
+    path = BASE_DIR / ".secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+SECRET_KEY = env_secret("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        require("SECRET_KEY", SECRET_KEY, when=PRODUCTION_WHEN)
+    SECRET_KEY = _development_secret_key()
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+if not DEBUG and not env_list("ALLOWED_HOSTS"):
+    require("ALLOWED_HOSTS", "", when=PRODUCTION_WHEN)
+
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+if not DEBUG:
+    require("SITE_URL", env_str("SITE_URL"), when=PRODUCTION_WHEN)
+    if not SITE_URL.startswith("https://"):
+        msg = "SITE_URL must start with https:// when DEBUG is false."
+        raise ImproperlyConfigured(msg)
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "channels",
+    "events",
+    "captures",
+    "messaging",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "boothsite.middleware.SecurityHeadersMiddleware",
+]
+
+ROOT_URLCONF = "boothsite.urls"
+ASGI_APPLICATION = "boothsite.asgi.application"
+WSGI_APPLICATION = "boothsite.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Database: a SQLite file unless DATABASE_URL is set (PostgreSQL in production).
+DATABASE_URL = env_str("DATABASE_URL")
+if not DEBUG:
+    require("DATABASE_URL", DATABASE_URL, when=PRODUCTION_WHEN)
+DATABASES: dict[str, Any] = {
+    "default": (
+        dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+        if DATABASE_URL
+        else {"ENGINE": "django.db.backends.sqlite3", "NAME": str(BASE_DIR / "db.sqlite3")}
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "events:login"
+LOGIN_REDIRECT_URL = "events:console"
+LOGOUT_REDIRECT_URL = "events:login"
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# Static files are served by whitenoise, so daphne alone serves the whole site.
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# In development whitenoise serves straight from the app folders (no collectstatic).
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# Redis: channel layer, Celery broker and the shared cache when REDIS_URL is set.
+REDIS_URL = env_str("REDIS_URL")
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
+if not DEBUG:
+    require("REDIS_URL", REDIS_URL or CELERY_BROKER_URL, when=PRODUCTION_WHEN)
+# With no broker, tasks run in-process (eagerly) so a clone works out of the box.
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_BROKER_URL = CELERY_BROKER_URL or "memory://"
+
+if REDIS_URL:
+    CHANNEL_LAYERS: dict[str, Any] = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": "boothsite:ws:"},
+        }
+    }
+    CACHES: dict[str, Any] = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "boothsite",
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Celery: late acknowledgement (tasks are idempotent), bounded time, JSON only.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "boothsite")
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = 60
+CELERY_TASK_TIME_LIMIT = 90
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+
+# Storage: local files, or S3-compatible storage through django-storages.
+BOOTHSITE_STORAGE = env_str("BOOTHSITE_STORAGE", "local")
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
+AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL")
+AWS_ACCESS_KEY_ID = env_secret("AWS_ACCESS_KEY_ID")
+AWS_SECRET_ACCESS_KEY = env_secret("AWS_SECRET_ACCESS_KEY")
+if BOOTHSITE_STORAGE == "s3":
+    require("AWS_STORAGE_BUCKET_NAME", AWS_STORAGE_BUCKET_NAME, when="when BOOTHSITE_STORAGE=s3")
+    DEFAULT_STORAGE: dict[str, Any] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": AWS_S3_ENDPOINT_URL or None,
+            "access_key": AWS_ACCESS_KEY_ID or None,
+            "secret_key": AWS_SECRET_ACCESS_KEY or None,
+            # Private bucket, signed short-lived URLs, never overwrite (RELIABILITY 59).
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": env_int("BOOTHSITE_MEDIA_URL_TTL", default=300),
+            "file_overwrite": False,
+        },
+    }
+elif BOOTHSITE_STORAGE == "local":
+    DEFAULT_STORAGE = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MEDIA_ROOT, "base_url": MEDIA_URL},
+    }
+else:
+    msg = f'BOOTHSITE_STORAGE must be "local" or "s3", not {BOOTHSITE_STORAGE!r}.'
+    raise ImproperlyConfigured(msg)
+STORAGES: dict[str, Any] = {
+    "default": DEFAULT_STORAGE,
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# Uploads: a 10 MB photo sent as a base64 data URL in JSON is 13,981,016 characters
+# plus the prefix and the JSON wrapper (RELIABILITY 17); anything larger is refused
+# with 413 before it is decoded.
+BOOTHSITE_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 14_000_000
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FILES = 5
+
+# SMS: the console gateway records and prints messages; "vonage" sends them for real.
+BOOTHSITE_SMS_GATEWAY = env_str("BOOTHSITE_SMS_GATEWAY", "console" if DEBUG else "vonage")
+if BOOTHSITE_SMS_GATEWAY not in {"console", "vonage"}:
+    msg = f'BOOTHSITE_SMS_GATEWAY must be "console" or "vonage", not {BOOTHSITE_SMS_GATEWAY!r}.'
+    raise ImproperlyConfigured(msg)
+VONAGE_API_KEY = env_secret("VONAGE_API_KEY")
+VONAGE_API_SECRET = env_secret("VONAGE_API_SECRET")
+VONAGE_FROM = env_str("VONAGE_FROM", "Boothsite")
+VONAGE_SIGNATURE_SECRET = env_secret("VONAGE_SIGNATURE_SECRET")
+VONAGE_SIGNATURE_METHOD = env_str("VONAGE_SIGNATURE_METHOD", "sha256")
+VONAGE_REST_HOST = env_str("VONAGE_REST_HOST", "rest.nexmo.com")
+VONAGE_TIMEOUT_SECONDS = env_int("VONAGE_TIMEOUT_SECONDS", default=10)
+if BOOTHSITE_SMS_GATEWAY == "vonage":
+    when = "when BOOTHSITE_SMS_GATEWAY is vonage"
+    require("VONAGE_API_KEY", VONAGE_API_KEY, when=when)
+    require("VONAGE_API_SECRET", VONAGE_API_SECRET, when=when)
+    require("VONAGE_SIGNATURE_SECRET", VONAGE_SIGNATURE_SECRET, when=when)
+# Countries a guest's number may belong to; an event can only narrow this list.
+BOOTHSITE_SMS_COUNTRIES = env_list("BOOTHSITE_SMS_COUNTRIES", ["GB", "IE"])
+
+# Tokens in share and gallery links: 16 random bytes = 128 bits (W3C capability URLs).
+BOOTHSITE_TOKEN_BYTES = env_int("BOOTHSITE_TOKEN_BYTES", default=16)
+BOOTHSITE_PAIRING_TTL_SECONDS = env_int("BOOTHSITE_PAIRING_TTL_SECONDS", default=3600)
+
+# Imaging: JPEG quality for variants and strips, thumbnail size, the original's format.
+BOOTHSITE_JPEG_QUALITY = env_int("BOOTHSITE_JPEG_QUALITY", default=90)
+# Variants and strips are JPEG; PNG keeps them lossless (bit-exact with the seed formula).
+BOOTHSITE_VARIANT_FORMAT = env_str("BOOTHSITE_VARIANT_FORMAT", "JPEG").upper()
+if BOOTHSITE_VARIANT_FORMAT not in {"JPEG", "PNG"}:
+    msg = f'BOOTHSITE_VARIANT_FORMAT must be "JPEG" or "PNG", not {BOOTHSITE_VARIANT_FORMAT!r}.'
+    raise ImproperlyConfigured(msg)
+BOOTHSITE_THUMBNAIL_SIDE = env_int("BOOTHSITE_THUMBNAIL_SIDE", default=320)
+
+REST_FRAMEWORK: dict[str, Any] = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "boothsite.api.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {
+        "booth": env_str("BOOTHSITE_BOOTH_RATE", "120/min"),
+        "pairing": env_str("BOOTHSITE_PAIRING_RATE", "10/min"),
+    },
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+# Security headers (RELIABILITY 62). HTTPS-only settings switch on with DEBUG off.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", default=31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    CSRF_TRUSTED_ORIGINS = [SITE_URL]
+    # HSTS preload is an opt-in per domain; W005 only asks whether we opted in.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"] if not SECURE_HSTS_PRELOAD else []
+
+LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # The SDK logs request params and the Authorization header at DEBUG.
+        "vonage": {"level": "WARNING"},
+        "vonage_http_client": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
+        "django.channels.server": {"level": "WARNING"},
+        # In-process tasks would log a line per task into the request or command output.
+        "celery.app.trace": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"},
+    },
+}

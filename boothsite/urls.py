@@ -1,0 +1,46 @@
+"""Top-level URLs: console, booth API, public pages, admin."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+from captures import api as capture_api
+from captures import public_views
+from events import api as event_api
+from messaging import api as messaging_api
+
+booth_api = [
+    path("pair/", event_api.PairView.as_view(), name="booth-pair"),
+    path("me/", event_api.BoothMeView.as_view(), name="booth-me"),
+    path("sessions/", capture_api.SessionListView.as_view(), name="booth-sessions"),
+    path(
+        "sessions/<str:session_id>/",
+        capture_api.SessionDetailView.as_view(),
+        name="booth-session",
+    ),
+    path(
+        "sessions/<str:session_id>/captures/",
+        capture_api.CaptureListView.as_view(),
+        name="booth-captures",
+    ),
+    path(
+        "sessions/<str:session_id>/finish/",
+        capture_api.FinishView.as_view(),
+        name="booth-finish",
+    ),
+    path(
+        "sessions/<str:session_id>/share/sms/",
+        messaging_api.ShareSmsView.as_view(),
+        name="booth-share-sms",
+    ),
+]
+
+urlpatterns = [
+    path("", include("events.urls")),
+    path("", include("captures.urls")),
+    path("", include("messaging.urls")),
+    path("api/v1/booth/", include((booth_api, "api"))),
+    path("admin/", admin.site.urls),
+    path("robots.txt", public_views.robots_txt, name="robots"),
+]

@@ -1,0 +1,10 @@
+"""WSGI entry point (HTTP only; use the ASGI app for WebSockets)."""
+
+from __future__ import annotations
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "boothsite.settings")
+application = get_wsgi_application()

@@ -1,0 +1,107 @@
+"""Fetch and authorise booth sessions and captures.
+
+A session is reachable only by the booth that started it (and through its secret share
+token). Missing, malformed and foreign ids all raise the same Http404.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+
+from captures.models import BoothSession, Capture, RenderStatus, Strip
+from events.models import Booth, Event
+
+
+def _uuid(value: object) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise Http404 from None
+
+
+def access_session_for_booth(booth: Booth, session_id: object) -> BoothSession:
+    """Return the session with public id ``session_id`` started by ``booth``.
+
+    Raises Http404 when the id is malformed, unknown, another booth's or another
+    organiser's: one answer for all four.
+    """
+    session = (
+        BoothSession.objects.for_organiser(booth.organiser)
+        .for_booth(booth)
+        .select_related("event", "event__organiser", "booth")
+        .filter(public_id=_uuid(session_id))
+        .first()
+    )
+    if session is None:
+        raise Http404
+    return session
+
+
+def access_capture_for_booth(booth: Booth, capture_id: object) -> Capture:
+    """Return the capture with public id ``capture_id`` taken by ``booth``; else Http404."""
+    capture = (
+        Capture.objects.for_organiser(booth.organiser)
+        .filter(session__booth=booth, public_id=_uuid(capture_id))
+        .select_related("session", "event")
+        .first()
+    )
+    if capture is None:
+        raise Http404
+    return capture
+
+
+def access_session_by_share_token(token: str) -> BoothSession:
+    """Return the session whose guest link carries ``token``.
+
+    Raises one and the same Http404 for an unknown token and for a session whose event
+    is archived.
+    """
+    session = (
+        BoothSession.objects.select_related("event", "event__organiser")
+        .filter(share_token=token)
+        .first()
+    )
+    if session is None:
+        raise Http404
+    if session.event.archived_at is not None:
+        raise Http404
+    return session
+
+
+def session_with_media(session: BoothSession) -> BoothSession:
+    """Reload an authorised ``session`` with its captures, variants and strips prefetched."""
+    return (
+        BoothSession.objects.for_event(session.event)
+        .select_related("event", "event__organiser")
+        .prefetch_related(
+            Prefetch("captures", queryset=Capture.objects.prefetch_related("variants")),
+            "strips",
+        )
+        .get(pk=session.pk)
+    )
+
+
+def capture_with_variants(capture: Capture) -> Capture:
+    """Reload an authorised ``capture`` with its variants prefetched."""
+    return Capture.objects.for_event(capture.event).prefetch_related("variants").get(pk=capture.pk)
+
+
+def gallery_sessions(event: Event) -> QuerySet[BoothSession]:
+    """Return the event's sessions that have visible photos, newest first, media prefetched.
+
+    Only visible captures and rendered strips are included; the query count does not
+    grow with the number of sessions.
+    """
+    captures = Capture.objects.for_event(event).visible().prefetch_related("variants")
+    strips = Strip.objects.for_event(event).filter(status=RenderStatus.READY)
+    return (
+        BoothSession.objects.for_event(event)
+        .filter(captures__hidden=False)
+        .distinct()
+        .order_by("-started_at", "-pk")
+        .prefetch_related(Prefetch("captures", queryset=captures.order_by("taken_at", "pk")))
+        .prefetch_related(Prefetch("strips", queryset=strips))
+    )

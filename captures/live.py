@@ -1,0 +1,49 @@
+"""Pushes to the live Channels groups (booth kiosk, organiser monitor, slideshow).
+
+Group sends are best effort: the channel layer spec says they never guarantee delivery,
+and a Redis outage must not fail an upload or a render (RELIABILITY 47-48).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+if TYPE_CHECKING:
+    from captures.models import Capture
+    from events.models import Event
+
+logger = logging.getLogger(__name__)
+
+
+def event_group(event: Event) -> str:
+    """Return the Channels group of an event's live listeners: ``event.<uuid hex>``."""
+    return f"event.{event.public_id.hex}"
+
+
+def publish(group: str, message: dict[str, Any]) -> bool:
+    """Send ``message`` to ``group``; return False (and log once) if the layer fails."""
+    layer = get_channel_layer()
+    if layer is None:
+        return False
+    try:
+        async_to_sync(layer.group_send)(group, message)
+    except Exception:
+        logger.warning("Live update to %s was dropped: the channel layer failed.", group)
+        return False
+    return True
+
+
+def announce_capture_ready(capture: Capture) -> bool:
+    """Tell the event's listeners that ``capture``'s variants are stored."""
+    return publish(
+        event_group(capture.event),
+        {
+            "type": "capture.ready",
+            "capture": str(capture.public_id),
+            "session": str(capture.session.public_id),
+        },
+    )

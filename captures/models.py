@@ -1,0 +1,182 @@
+"""Booth sessions, their captures, the filtered variants and the strips."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Self
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from captures import imaging
+from events import tokens
+from events.models import Booth, Event
+from events.scoping import OrganiserScopedQuerySet
+
+
+class RenderStatus(models.TextChoices):
+    PENDING = "pending", "Rendering"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class BoothSessionQuerySet(OrganiserScopedQuerySet["BoothSession"]):
+    organiser_path = "event__organiser"
+
+    def for_event(self, event: Event) -> Self:
+        return self.filter(event=event)
+
+    def for_booth(self, booth: Booth) -> Self:
+        return self.filter(booth=booth)
+
+
+class BoothSession(models.Model):
+    """One guest's (or group's) visit to a booth: 1 to 4 captures, then strips and sharing."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        FINISHED = "finished", "Finished"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    booth = models.ForeignKey(Booth, on_delete=models.PROTECT, related_name="sessions")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="sessions")
+    share_token = models.CharField(max_length=64, unique=True, default=tokens.link_token)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    started_at = models.DateTimeField(default=timezone.now, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = BoothSessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["event", "started_at"])]
+
+    def __str__(self) -> str:
+        return f"Session {self.public_id}"
+
+    def share_path(self) -> str:
+        return reverse("captures:share", args=[self.share_token])
+
+    def share_url(self) -> str:
+        return f"{settings.SITE_URL}{self.share_path()}"
+
+
+class CaptureQuerySet(OrganiserScopedQuerySet["Capture"]):
+    organiser_path = "event__organiser"
+
+    def for_event(self, event: Event) -> Self:
+        return self.filter(event=event)
+
+    def visible(self) -> Self:
+        return self.filter(hidden=False)
+
+
+class Capture(models.Model):
+    """One photo taken by a booth, stored re-encoded without metadata."""
+
+    class Trigger(models.TextChoices):
+        MANUAL = "manual", "Manual"
+        COUNTDOWN = "countdown", "Countdown"
+        SMILE = "smile", "Smile"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    session = models.ForeignKey(BoothSession, on_delete=models.CASCADE, related_name="captures")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="captures")
+    image = models.FileField(max_length=200)
+    thumbnail = models.FileField(max_length=200, blank=True)
+    format = models.CharField(max_length=8, default="JPEG")
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size_bytes = models.PositiveIntegerField(default=0)
+    sha256 = models.CharField(max_length=64)
+    smile_score = models.FloatField(null=True, blank=True)
+    trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.MANUAL)
+    render_status = models.CharField(
+        max_length=10, choices=RenderStatus.choices, default=RenderStatus.PENDING
+    )
+    taken_at = models.DateTimeField(default=timezone.now)
+    hidden = models.BooleanField(default=False)
+
+    objects = CaptureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["taken_at", "pk"]
+        indexes = [models.Index(fields=["event", "taken_at"])]
+
+    def __str__(self) -> str:
+        return f"Capture {self.public_id}"
+
+
+class CaptureVariantQuerySet(OrganiserScopedQuerySet["CaptureVariant"]):
+    organiser_path = "event__organiser"
+
+    def for_event(self, event: Event) -> Self:
+        return self.filter(event=event)
+
+
+class CaptureVariant(models.Model):
+    """A capture rendered through one filter of ``captures.imaging.FILTERS``."""
+
+    capture = models.ForeignKey(Capture, on_delete=models.CASCADE, related_name="variants")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    filter = models.CharField(max_length=32)
+    image = models.FileField(max_length=200)
+    thumbnail = models.FileField(max_length=200, blank=True)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = CaptureVariantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["capture", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["capture", "filter"], name="variant_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filter} of {self.capture_id}"
+
+    @property
+    def label(self) -> str:
+        """The filter's human name ("Sepia"), or its registry name if it was removed."""
+        known = imaging.FILTERS.get(self.filter)
+        return known.label if known else self.filter
+
+
+class StripQuerySet(OrganiserScopedQuerySet["Strip"]):
+    organiser_path = "event__organiser"
+
+    def for_event(self, event: Event) -> Self:
+        return self.filter(event=event)
+
+
+class Strip(models.Model):
+    """A session's captures composed into one print-style image (``STRIP_LAYOUTS``)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    session = models.ForeignKey(BoothSession, on_delete=models.CASCADE, related_name="strips")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="strips")
+    layout = models.CharField(max_length=32)
+    filter = models.CharField(max_length=32, blank=True)
+    status = models.CharField(
+        max_length=10, choices=RenderStatus.choices, default=RenderStatus.PENDING
+    )
+    image = models.FileField(max_length=200, blank=True)
+    thumbnail = models.FileField(max_length=200, blank=True)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = StripQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "layout", "filter"], name="strip_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.layout} strip of {self.session_id}"

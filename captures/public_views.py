@@ -1,0 +1,143 @@
+"""Pages anyone on the internet can reach: guest links, event galleries, media, the booth.
+
+Every page here is ``noindex`` and sends no Referer (its URL is a secret), and every bad,
+foreign or expired token gets one and the same 404.
+"""
+
+from __future__ import annotations
+
+import hmac
+import mimetypes
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from captures import access
+from captures.models import RenderStatus
+from events import access as event_access
+from events.models import Event
+
+GALLERY_PAGE_SIZE = 24
+
+View = Callable[..., HttpResponse]
+
+
+def private_page(view: View) -> View:
+    """Mark a capability-URL page: no indexing, no Referer, no caching by proxies."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        response["Referrer-Policy"] = "no-referrer"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    return wrapped
+
+
+@require_GET
+@private_page
+def session_page(request: HttpRequest, share_token: str) -> HttpResponse:
+    """Show a guest's own photos: captures, filtered variants and strips, with downloads."""
+    session = access.access_session_by_share_token(share_token)
+    captures = list(
+        session.captures.visible().prefetch_related("variants").order_by("taken_at", "pk")
+    )
+    strips = list(session.strips.filter(status=RenderStatus.READY))
+    rendering = any(c.render_status == RenderStatus.PENDING for c in captures) or (
+        session.strips.filter(status=RenderStatus.PENDING).exists()
+    )
+    event = session.event
+    return render(
+        request,
+        "captures/session.html",
+        {
+            "session": session,
+            "event": event,
+            "captures": captures,
+            "strips": strips,
+            "rendering": rendering,
+            "gallery_url": event.gallery_path() if event.gallery_enabled else None,
+        },
+    )
+
+
+PASSCODE_SESSION_KEY = "gallery_passcodes"
+
+
+@require_http_methods(["GET", "POST"])
+@private_page
+def gallery_page(request: HttpRequest, gallery_token: str) -> HttpResponse:
+    """Show an event's gallery: every visible capture and strip, newest sessions first, paged."""
+    event = event_access.access_event_by_gallery_token(gallery_token)
+    if event.gallery_visibility == Event.GalleryVisibility.PASSCODE:
+        unlocked = request.session.get(PASSCODE_SESSION_KEY, [])
+        if event.gallery_token not in unlocked:
+            return _passcode_gate(request, event, unlocked)
+    sessions = access.gallery_sessions(event)
+    page = Paginator(sessions, GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "captures/gallery.html", {"event": event, "page": page})
+
+
+def _passcode_gate(request: HttpRequest, event: Event, unlocked: list[str]) -> HttpResponse:
+    error = ""
+    if request.method == "POST":
+        given = request.POST.get("passcode", "")
+        if event.gallery_passcode and hmac.compare_digest(given, event.gallery_passcode):
+            request.session[PASSCODE_SESSION_KEY] = [*unlocked, event.gallery_token][-20:]
+            return render(request, "captures/passcode_ok.html", {"event": event})
+        error = "That passcode is not right."
+    status = 403 if error else 200
+    return render(
+        request, "captures/passcode.html", {"event": event, "error": error}, status=status
+    )
+
+
+@require_GET
+def media(request: HttpRequest, name: str) -> FileResponse:
+    """Serve a locally stored file (local storage only; S3 serves signed URLs itself).
+
+    Keys are random, so a key is itself the capability. The response never lets a
+    browser sniff a type or run the file.
+    """
+    if settings.BOOTHSITE_STORAGE != "local" or ".." in name.split("/"):
+        raise Http404
+    try:
+        handle = default_storage.open(name, "rb")
+    except (FileNotFoundError, IsADirectoryError, ValueError, OSError):
+        raise Http404 from None
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    download = request.GET.get("download") == "1"
+    response = FileResponse(
+        handle,
+        content_type=content_type,
+        as_attachment=download,
+        filename=f"boothsite-{name.rsplit('/', 1)[-1]}",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=86400"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@require_GET
+def booth_page(request: HttpRequest) -> HttpResponse:
+    """Serve the kiosk page; it pairs from ``#pair=…`` and then talks to the booth API."""
+    return render(request, "captures/booth.html", {})
+
+
+@require_GET
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(
+        "User-agent: *\nDisallow: /s/\nDisallow: /g/\nDisallow: /media/\nDisallow: /booth/\n"
+        "Disallow: /console/\nDisallow: /api/\n",
+        content_type="text/plain",
+    )

@@ -1,0 +1,252 @@
+"""Writes and business rules for booth sessions, captures, variants and strips.
+
+Entry points pass already-authorised objects. Files are written before the rows that
+name them and removed again if the rows cannot be written, so a failure leaves neither a
+half-written row nor an orphaned file. Rendering is queued with ``delay_on_commit``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from io import BytesIO
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from PIL import Image
+
+from boothsite.celery import enqueue_on_commit
+from captures import imaging, live, storage, tasks
+from captures.exceptions import (
+    BoothNotAssigned,
+    CaptureLimitReached,
+    NothingToFinish,
+    SessionClosed,
+)
+from captures.models import BoothSession, Capture, CaptureVariant, RenderStatus, Strip
+from events.models import Booth, Event
+
+logger = logging.getLogger(__name__)
+
+
+def enabled_filters(event: Event) -> list[str]:
+    """Return the event's filters that exist in the registry, in registry order."""
+    wanted = set(event.filters or [])
+    return [name for name in imaging.FILTERS if name in wanted]
+
+
+def enabled_layouts(event: Event) -> list[str]:
+    """Return the event's strip layouts that exist in the registry (at least ``horizontal_4``)."""
+    wanted = [name for name in (event.strip_layouts or []) if name in imaging.STRIP_LAYOUTS]
+    return wanted or ["horizontal_4"]
+
+
+def start_session(booth: Booth, event: Event | None = None) -> BoothSession:
+    """Open a new session at ``event`` (default: the booth's current event).
+
+    Raises BoothNotAssigned (409) when the booth serves no event or an archived one, and
+    ValueError when ``event`` belongs to another organiser.
+    """
+    if event is not None and event.organiser_id != booth.organiser_id:
+        msg = "The event belongs to another organiser."
+        raise ValueError(msg)
+    event = event or booth.current_event
+    if event is None or event.archived_at is not None:
+        msg = "This booth is not assigned to an event. Ask the organiser to assign one."
+        raise BoothNotAssigned(msg)
+    return BoothSession.objects.create(booth=booth, event=event)
+
+
+def record_capture(
+    session: BoothSession,
+    data: bytes | str,
+    *,
+    trigger: str = Capture.Trigger.MANUAL,
+    smile_score: float | None = None,
+) -> Capture:
+    """Store one photo for an open session and queue its variants.
+
+    ``data`` is the upload: raw PNG/JPEG bytes or a ``data:image/…;base64,`` URL. The
+    original is decoded safely, re-encoded in its own format without metadata (EXIF,
+    GPS, XMP) and stored under a random key with a thumbnail.
+
+    Raises imaging.InvalidImage (4xx with a user-facing message) for a bad image,
+    SessionClosed (409) for a finished session and CaptureLimitReached (409) when the
+    event's captures per session are taken. Nothing is stored in either case. On commit,
+    ``tasks.render_variants`` is queued.
+    """
+    _check_open(session)
+    decoded = imaging.decode_upload(data)
+    quality = settings.BOOTHSITE_JPEG_QUALITY
+    original = imaging.encode_image(decoded.image, decoded.format, quality=quality)
+    thumbnail = imaging.encode_image(
+        imaging.make_thumbnail(decoded.image, settings.BOOTHSITE_THUMBNAIL_SIDE),
+        "JPEG",
+        quality=quality,
+    )
+    event = session.event
+    org_id, event_id = event.organiser.public_id, event.public_id
+    with storage.staged_files() as staged:
+        image_name = staged.save(storage.media_key(org_id, event_id, decoded.format), original)
+        thumb_name = staged.save(storage.media_key(org_id, event_id, "JPEG"), thumbnail)
+        with transaction.atomic():
+            locked = BoothSession.objects.select_for_update().get(pk=session.pk)
+            _check_open(locked)
+            capture = Capture.objects.create(
+                session=locked,
+                event=event,
+                image=image_name,
+                thumbnail=thumb_name,
+                format=decoded.format,
+                width=decoded.width,
+                height=decoded.height,
+                size_bytes=len(original),
+                sha256=hashlib.sha256(original).hexdigest(),
+                smile_score=smile_score,
+                trigger=trigger,
+            )
+            enqueue_on_commit(tasks.render_variants, capture.pk)
+    return capture
+
+
+def _check_open(session: BoothSession) -> None:
+    if session.status != BoothSession.Status.OPEN:
+        msg = "This session is finished; start a new one."
+        raise SessionClosed(msg)
+    limit = session.event.captures_per_session
+    if session.captures.count() >= limit:
+        msg = f"This session already has {limit} photos, the most this event allows."
+        raise CaptureLimitReached(msg)
+
+
+def _load(name: str) -> Image.Image:
+    with default_storage.open(name, "rb") as stored:
+        image = Image.open(BytesIO(stored.read()))
+        image.load()
+    return image.convert("RGB") if image.mode != "RGB" else image
+
+
+def render_variants(capture: Capture) -> list[CaptureVariant]:
+    """Render the event's filters for ``capture`` and store those not stored yet.
+
+    Safe to run twice or concurrently: a filter already stored is skipped, and a row
+    that loses the race to the unique constraint has its files removed. Marks the
+    capture ready and announces ``capture.ready`` to the event's live group.
+    """
+    done = set(capture.variants.values_list("filter", flat=True))
+    missing = [name for name in enabled_filters(capture.event) if name not in done]
+    created: list[CaptureVariant] = []
+    if missing:
+        rendered = imaging.render_variants(_load(capture.image.name), missing)
+        created = [_store_variant(capture, name, image) for name, image in rendered.items()]
+    Capture.objects.filter(pk=capture.pk).update(render_status=RenderStatus.READY)
+    capture.render_status = RenderStatus.READY
+    live.announce_capture_ready(capture)
+    return [variant for variant in created if variant.pk]
+
+
+def _store_variant(capture: Capture, name: str, image: Image.Image) -> CaptureVariant:
+    quality = settings.BOOTHSITE_JPEG_QUALITY
+    event = capture.event
+    org_id, event_id = event.organiser.public_id, event.public_id
+    thumb = imaging.make_thumbnail(image, settings.BOOTHSITE_THUMBNAIL_SIDE)
+    variant = CaptureVariant(
+        capture=capture, event=event, filter=name, width=image.width, height=image.height
+    )
+    with storage.staged_files() as staged:
+        fmt = settings.BOOTHSITE_VARIANT_FORMAT
+        variant.image.name = staged.save(
+            storage.media_key(org_id, event_id, fmt),
+            imaging.encode_image(image, fmt, quality=quality),
+        )
+        variant.thumbnail.name = staged.save(
+            storage.media_key(org_id, event_id, "JPEG"),
+            imaging.encode_image(thumb, "JPEG", quality=quality),
+        )
+        try:
+            with transaction.atomic():
+                variant.save()
+        except IntegrityError:
+            # Another run stored this filter first; keep theirs, drop our files.
+            staged.discard()
+            variant.pk = None
+    return variant
+
+
+def finish_session(session: BoothSession, layouts: Sequence[str] = ()) -> BoothSession:
+    """Close the session and queue its strips (``layouts``, default the event's).
+
+    Finishing twice is harmless: no strip is created twice. Raises NothingToFinish (409)
+    for a session without captures. On commit, ``tasks.render_strips`` is queued.
+    """
+    with transaction.atomic():
+        locked = BoothSession.objects.select_for_update().select_related("event").get(pk=session.pk)
+        if not locked.captures.visible().exists():
+            msg = "Take at least one photo before finishing the session."
+            raise NothingToFinish(msg)
+        if locked.status == BoothSession.Status.OPEN:
+            locked.status = BoothSession.Status.FINISHED
+            locked.finished_at = timezone.now()
+            locked.save(update_fields=["status", "finished_at"])
+        for layout in layouts or enabled_layouts(locked.event):
+            Strip.objects.get_or_create(
+                session=locked, layout=layout, filter="", defaults={"event": locked.event}
+            )
+        enqueue_on_commit(tasks.render_strips, locked.pk)
+    session.status, session.finished_at = locked.status, locked.finished_at
+    return session
+
+
+def build_strips(session: BoothSession) -> list[Strip]:
+    """Render every pending strip of ``session`` from its visible captures (up to 4).
+
+    A strip already rendered is left alone, so a retried task does no work twice. A
+    strip that cannot be rendered is marked failed and the error logged.
+    """
+    pending = list(session.strips.filter(status=RenderStatus.PENDING))
+    if not pending:
+        return []
+    captures = list(session.captures.visible().order_by("taken_at", "pk")[:4])
+    originals = [_load(capture.image.name) for capture in captures]
+    return [_store_strip(strip, originals) for strip in pending]
+
+
+def _store_strip(strip: Strip, originals: Sequence[Image.Image]) -> Strip:
+    event = strip.event
+    frames = list(originals)
+    if strip.filter:
+        frames = [imaging.apply_filter(frame, strip.filter) for frame in frames]
+    title = event.name if strip.layout == "classic_2x6" else None
+    image = imaging.compose_strip(frames, strip.layout, title=title)
+    quality = settings.BOOTHSITE_JPEG_QUALITY
+    org_id, event_id = event.organiser.public_id, event.public_id
+    thumb = imaging.make_thumbnail(image, settings.BOOTHSITE_THUMBNAIL_SIDE * 2)
+    with storage.staged_files() as staged:
+        fmt = settings.BOOTHSITE_VARIANT_FORMAT
+        image_name = staged.save(
+            storage.media_key(org_id, event_id, fmt),
+            imaging.encode_image(image, fmt, quality=quality),
+        )
+        thumb_name = staged.save(
+            storage.media_key(org_id, event_id, "JPEG"),
+            imaging.encode_image(thumb, "JPEG", quality=quality),
+        )
+        updated = Strip.objects.filter(pk=strip.pk, status=RenderStatus.PENDING).update(
+            status=RenderStatus.READY,
+            image=image_name,
+            thumbnail=thumb_name,
+            width=image.width,
+            height=image.height,
+        )
+        if not updated:
+            staged.discard()
+    strip.refresh_from_db()
+    return strip
+
+
+def mark_strips_failed(session: BoothSession) -> None:
+    """Mark the session's pending strips failed (after the task gave up)."""
+    session.strips.filter(status=RenderStatus.PENDING).update(status=RenderStatus.FAILED)

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from captures import public_views
+
+app_name = "captures"
+
+urlpatterns = [
+    path("s/<str:share_token>/", public_views.session_page, name="share"),
+    path("g/<str:gallery_token>/", public_views.gallery_page, name="gallery"),
+    path("booth/", public_views.booth_page, name="booth"),
+    path("media/<path:name>", public_views.media, name="media"),
+]

@@ -1,0 +1,163 @@
+"""Fetch and authorise tenant objects: the only way entry points get them.
+
+Every function here answers "does not exist" and "not yours" the same way (Http404 or
+None), so outsiders cannot probe which slugs, ids or tokens exist. A member who can see
+an object but lacks the permission for the action gets PermissionDenied (403).
+"""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+
+from events import tokens
+from events.models import Booth, Event, Membership, Organiser
+from events.scoping import Perm
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+
+def _membership(user: AbstractBaseUser | AnonymousUser, organiser_slug: str) -> Membership:
+    if not user.is_authenticated:
+        raise Http404
+    membership = (
+        Membership.objects.select_related("organiser")
+        .filter(user_id=user.pk, organiser__slug=organiser_slug)
+        .first()
+    )
+    if membership is None:
+        raise Http404
+    return membership
+
+
+def access_organiser(
+    user: AbstractBaseUser | AnonymousUser, organiser_slug: str, *, perm: Perm
+) -> Organiser:
+    """Return the organiser if ``user`` is a member holding ``perm``.
+
+    Raises Http404 when the organiser does not exist or the user is not a member, and
+    PermissionDenied when the member's role lacks ``perm``.
+    """
+    membership = _membership(user, organiser_slug)
+    if not membership.allows(perm):
+        raise PermissionDenied
+    return membership.organiser
+
+
+def access_event(
+    user: AbstractBaseUser | AnonymousUser, organiser_slug: str, event_slug: str, *, perm: Perm
+) -> Event:
+    """Return the event if ``user`` holds ``perm`` on its organiser.
+
+    Raises Http404 both when the event does not exist and when the user is not a member
+    of its organiser; members who lack ``perm`` get PermissionDenied.
+    """
+    membership = _membership(user, organiser_slug)
+    event = (
+        Event.objects.for_organiser(membership.organiser)
+        .select_related("organiser")
+        .filter(slug=event_slug)
+        .first()
+    )
+    if event is None:
+        raise Http404
+    if not membership.allows(perm):
+        raise PermissionDenied
+    return event
+
+
+def access_event_by_gallery_token(token: str) -> Event:
+    """Return the event whose public gallery link carries ``token``.
+
+    Raises Http404, one and the same, for an unknown token, a gallery switched off and
+    an archived event.
+    """
+    event = Event.objects.select_related("organiser").filter(gallery_token=token).first()
+    if event is None:
+        raise Http404
+    if not event.gallery_enabled:
+        raise Http404
+    return event
+
+
+def access_booth_by_token(token: str) -> Booth | None:
+    """Return the usable booth whose API token is ``token``, or None.
+
+    The token is looked up by its 8-character prefix and compared by hash in constant
+    time. Unknown, malformed and revoked tokens all give None.
+    """
+    if not token.startswith(tokens.BOOTH_TOKEN_PREFIX):
+        return None
+    prefix = token[len(tokens.BOOTH_TOKEN_PREFIX) :][:8]
+    if len(prefix) < 8:
+        return None
+    wanted = tokens.hash_secret(token)
+    for booth in (
+        Booth.objects.usable()
+        .select_related("organiser", "current_event")
+        .filter(token_prefix=prefix)
+    ):
+        if hmac.compare_digest(booth.token_hash, wanted):
+            return booth
+    return None
+
+
+def access_booth(
+    user: AbstractBaseUser | AnonymousUser, organiser_slug: str, booth_id: str, *, perm: Perm
+) -> Booth:
+    """Return the organiser's booth with public id ``booth_id`` if ``user`` holds ``perm``.
+
+    Http404 for a missing, malformed or foreign booth; PermissionDenied for a member
+    without ``perm``.
+    """
+    membership = _membership(user, organiser_slug)
+    booth = (
+        Booth.objects.for_organiser(membership.organiser)
+        .filter(public_id=_uuid_or_404(booth_id))
+        .first()
+    )
+    if booth is None:
+        raise Http404
+    if not membership.allows(perm):
+        raise PermissionDenied
+    return booth
+
+
+@dataclass(frozen=True)
+class ConsoleScope:
+    """What the console's home page may show a user: their organisers' events and booths."""
+
+    memberships: list[Membership]
+    events: QuerySet[Event]
+    booths: QuerySet[Booth]
+
+
+def access_console(user: AbstractBaseUser | AnonymousUser) -> ConsoleScope:
+    """Return the memberships, events and booths of every organiser ``user`` belongs to."""
+    memberships = list(
+        Membership.objects.filter(user_id=user.pk).select_related("organiser")
+        if user.is_authenticated
+        else []
+    )
+    organisers = [membership.organiser for membership in memberships]
+    return ConsoleScope(
+        memberships=memberships,
+        events=Event.objects.filter(organiser__in=organisers).select_related("organiser"),
+        booths=Booth.objects.filter(organiser__in=organisers).select_related(
+            "organiser", "current_event"
+        ),
+    )
+
+
+def _uuid_or_404(value: str) -> str:
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        raise Http404 from None

@@ -1,0 +1,69 @@
+"""Booth device endpoints that belong to the booth itself: pairing and "who am I"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from events import services
+from events.models import Booth
+from events.permissions import BoothTokenAuthentication, IsBooth
+
+
+class PairingThrottle(AnonRateThrottle):
+    scope = "pairing"
+
+
+class PairingSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField(max_length=80)
+
+
+def booth_payload(booth: Booth) -> dict[str, Any]:
+    """Describe a booth and the event it serves, as the kiosk page needs it."""
+    event = booth.current_event
+    return {
+        "id": str(booth.public_id),
+        "name": booth.name,
+        "organiser": booth.organiser.name,
+        "event": None
+        if event is None
+        else {
+            "name": event.name,
+            "countdown_seconds": event.countdown_seconds,
+            "captures_per_session": event.captures_per_session,
+            "smile_threshold": event.smile_threshold,
+            "gallery_url": event.gallery_url() if event.gallery_enabled else None,
+        },
+    }
+
+
+class PairView(APIView):
+    """Redeem a one-time pairing code for the booth's API token (shown once)."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [PairingThrottle]
+
+    def post(self, request: Request) -> Response:
+        serializer = PairingSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        issued = services.pair_booth(serializer.validated_data["code"])
+        return Response({"token": issued.secret, "booth": booth_payload(issued.booth)})
+
+
+class BoothMeView(APIView):
+    """The authenticated booth and its current event."""
+
+    authentication_classes = [BoothTokenAuthentication]
+    permission_classes = [IsBooth]
+
+    def get(self, request: Request) -> Response:
+        booth = request.auth
+        assert isinstance(booth, Booth)  # noqa: S101  (IsBooth ran)
+        return Response(booth_payload(booth), status=status.HTTP_200_OK)

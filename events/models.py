@@ -1,0 +1,183 @@
+"""Tenants (Organiser), their members, events and booths."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Self
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.timezone import now
+
+from events import tokens
+from events.scoping import ROLE_PERMS, OrganiserScopedQuerySet, Perm, Role
+
+SEED_FILTERS = ["grayscale", "sepia", "green", "blue"]
+DEFAULT_STRIP_LAYOUTS = ["horizontal_4"]
+
+
+def default_filters() -> list[str]:
+    return list(SEED_FILTERS)
+
+
+def default_strip_layouts() -> list[str]:
+    return list(DEFAULT_STRIP_LAYOUTS)
+
+
+def default_sms_countries() -> list[str]:
+    return []
+
+
+class Organiser(models.Model):
+    """The tenant: a company or person running booths at events."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    created_at = models.DateTimeField(default=now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MembershipQuerySet(OrganiserScopedQuerySet["Membership"]):
+    pass
+
+
+class Membership(models.Model):
+    """A user's role in one organiser."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organiser = models.ForeignKey(Organiser, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    created_at = models.DateTimeField(default=now, editable=False)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organiser"], name="membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organiser} ({self.role})"
+
+    def allows(self, perm: Perm) -> bool:
+        """Return whether this member's role grants ``perm``."""
+        return perm in ROLE_PERMS.get(self.role, frozenset())
+
+
+class EventQuerySet(OrganiserScopedQuerySet["Event"]):
+    def active(self) -> Self:
+        return self.filter(archived_at__isnull=True)
+
+
+class Event(models.Model):
+    """One event (a wedding, a party) where an organiser's booths take photos."""
+
+    class GalleryVisibility(models.TextChoices):
+        LINK = "link", "Anyone with the private link"
+        PASSCODE = "passcode", "Private link and passcode"
+        OFF = "off", "Off"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organiser = models.ForeignKey(Organiser, on_delete=models.CASCADE, related_name="events")
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60)
+    starts_at = models.DateTimeField(default=now)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    timezone = models.CharField(max_length=64, default="UTC")
+    gallery_token = models.CharField(max_length=64, unique=True, default=tokens.link_token)
+    gallery_visibility = models.CharField(
+        max_length=10, choices=GalleryVisibility.choices, default=GalleryVisibility.LINK
+    )
+    gallery_passcode = models.CharField(max_length=64, blank=True)
+    smile_threshold = models.FloatField(
+        default=0.5, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
+    )
+    countdown_seconds = models.PositiveSmallIntegerField(
+        default=5, validators=[MaxValueValidator(30)]
+    )
+    captures_per_session = models.PositiveSmallIntegerField(
+        default=4, validators=[MinValueValidator(1), MaxValueValidator(4)]
+    )
+    filters = models.JSONField(default=default_filters, blank=True)
+    strip_layouts = models.JSONField(default=default_strip_layouts, blank=True)
+    sms_template = models.TextField(
+        blank=True, help_text="Optional SMS text; {link} is replaced by the guest's link."
+    )
+    sms_allowed_countries = models.JSONField(
+        default=default_sms_countries,
+        blank=True,
+        help_text="ISO country codes; empty means the platform's list.",
+    )
+    retention_days = models.PositiveSmallIntegerField(default=30)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=now, editable=False)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["organiser", "slug"], name="event_slug_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def gallery_path(self) -> str:
+        return reverse("captures:gallery", args=[self.gallery_token])
+
+    def gallery_url(self) -> str:
+        return f"{settings.SITE_URL}{self.gallery_path()}"
+
+    @property
+    def gallery_enabled(self) -> bool:
+        return self.gallery_visibility != self.GalleryVisibility.OFF and self.archived_at is None
+
+
+class BoothQuerySet(OrganiserScopedQuerySet["Booth"]):
+    def usable(self) -> Self:
+        return self.filter(revoked_at__isnull=True)
+
+
+class Booth(models.Model):
+    """A kiosk (a browser with a webcam) owned by an organiser, serving one event at a time.
+
+    The API token (``bth_…``) is shown once; only its 8-character lookup prefix and its
+    SHA-256 are stored. A one-time pairing code lets a kiosk fetch a fresh token.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organiser = models.ForeignKey(Organiser, on_delete=models.CASCADE, related_name="booths")
+    name = models.CharField(max_length=200)
+    current_event = models.ForeignKey(
+        Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="booths"
+    )
+    token_prefix = models.CharField(max_length=8, blank=True, db_index=True, editable=False)
+    token_hash = models.CharField(max_length=64, blank=True, editable=False)
+    pairing_code_hash = models.CharField(max_length=64, blank=True, editable=False)
+    pairing_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=now, editable=False)
+
+    objects = BoothQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

@@ -1,0 +1,102 @@
+"""Captures on S3-compatible storage: moto's S3 server on loopback, django-storages' backend."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from urllib.parse import parse_qs, urlparse
+
+import boto3  # type: ignore[import-untyped]
+import pytest
+
+from captures import services
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+BUCKET = "boothsite-test"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield endpoint
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def s3(settings, s3_endpoint, monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    client.create_bucket(Bucket=BUCKET)
+    settings.BOOTHSITE_STORAGE = "s3"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": BUCKET,
+                "endpoint_url": s3_endpoint,
+                "access_key": "testing",
+                "secret_key": "testing",
+                "region_name": "us-east-1",
+                "default_acl": None,
+                "querystring_auth": True,
+                "querystring_expire": 300,
+                "file_overwrite": False,
+            },
+        },
+    }
+    yield client
+    for item in client.list_objects_v2(Bucket=BUCKET).get("Contents", []):
+        client.delete_object(Bucket=BUCKET, Key=item["Key"])
+
+
+def test_capture_and_variants_land_in_the_bucket(s3, tenant_a, django_capture_on_commit_callbacks):
+    session = factories.make_session(tenant_a.booth)
+    with django_capture_on_commit_callbacks(execute=True):
+        capture = services.record_capture(session, factories.image_bytes("JPEG"))
+    keys = {item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET)["Contents"]}
+    assert capture.image.name in keys
+    assert len(keys) == 2 + 2 * 4  # original, thumbnail; 4 variants with thumbnails
+    prefix = f"{tenant_a.organiser.public_id}/{tenant_a.event.public_id}/"
+    assert all(key.startswith(prefix) for key in keys)
+
+
+def test_api_returns_short_lived_signed_urls(s3, tenant_a, booth_client_a):
+    session = factories.make_session(tenant_a.booth)
+    services.record_capture(session, factories.image_bytes("JPEG"))
+    body = booth_client_a.get(f"/api/v1/booth/sessions/{session.public_id}/").json()
+    url = body["captures"][0]["url"]
+    query = parse_qs(urlparse(url).query)
+    assert "X-Amz-Signature" in query or "Signature" in query
+    expires = int(query.get("X-Amz-Expires", ["300"])[0])
+    assert expires <= 300
+
+
+def test_local_media_view_is_off_with_s3(s3, anon_client):
+    assert anon_client.get("/media/anything.jpg").status_code == 404

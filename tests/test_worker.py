@@ -1,0 +1,131 @@
+"""The main job through a real Celery worker, PostgreSQL and Redis (skipped without them).
+
+The worker is a separate process started here with ``boothsite.settings``, pointed at the
+test database and this test's media folder, consuming a queue of its own.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from boothsite.celery import app as celery_app
+from captures.models import CaptureVariant, RenderStatus, Strip
+from messaging.models import SmsMessage
+from tests import factories
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not (settings.REDIS_URL and os.environ.get("DATABASE_URL", "").startswith("postgres")),
+        reason="needs DATABASE_URL (PostgreSQL) and REDIS_URL; .ci/run sets both",
+    ),
+]
+
+
+@pytest.fixture
+def worker(media_root: Path, tmp_path: Path) -> Iterator[Path]:
+    """Start a Celery worker on a fresh queue; yield its log file; stop it afterwards."""
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    db = connection.settings_dict
+    host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
+    database_url = f"postgres://{db['USER'] or ''}@{host}:{port}/{db['NAME']}"
+    log = tmp_path / "worker.log"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "boothsite.settings",
+        "DEBUG": "true",
+        "DATABASE_URL": database_url,
+        "MEDIA_ROOT": str(media_root),
+        "BOOTHSITE_SMS_GATEWAY": "console",
+        "BOOTHSITE_STORAGE": "local",
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+    }
+    with log.open("w") as out:
+        process = subprocess.Popen(  # noqa: S603
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "boothsite",
+                "worker",
+                "--pool",
+                "solo",
+                "-Q",
+                queue,
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    conf = celery_app.conf
+    saved = (conf.task_always_eager, conf.task_default_queue)
+    conf.task_always_eager, conf.task_default_queue = False, queue
+    try:
+        yield log
+    finally:
+        conf.task_always_eager, conf.task_default_queue = saved
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def wait_for(condition, log: Path, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.25)
+    pytest.fail(f"timed out; worker log:\n{log.read_text()[-4000:]}")
+
+
+def test_worker_renders_variants_and_strip_and_sends_the_sms(worker, tenant_a, booth_client_a):
+    photos = factories.genki_photos(2) or []
+    images = [p.read_bytes() for p in photos] or [factories.image_bytes("JPEG", (640, 480))] * 2
+    session_id = booth_client_a.post("/api/v1/booth/sessions/").json()["id"]
+    base = f"/api/v1/booth/sessions/{session_id}"
+    for data in images:
+        image = "data:image/jpeg;base64," + base64.b64encode(data).decode()
+        response = booth_client_a.post(f"{base}/captures/", {"image": image}, format="json")
+        assert response.status_code == 201, response.content
+    assert booth_client_a.post(f"{base}/finish/").status_code == 202
+    share = booth_client_a.post(f"{base}/share/sms/", {"phone": "+447400123456"}, format="json")
+    assert share.status_code == 202
+
+    def done() -> bool:
+        variants = CaptureVariant.objects.filter(capture__session__public_id=session_id).count()
+        strip = Strip.objects.filter(session__public_id=session_id).first()
+        sms = SmsMessage.objects.get()
+        return (
+            variants == 4 * len(images)
+            and strip is not None
+            and strip.status == RenderStatus.READY
+            and sms.status == SmsMessage.Status.SUBMITTED
+        )
+
+    wait_for(done, worker)
+    detail = booth_client_a.get(f"{base}/").json()
+    assert detail["ready"] is True
+    assert all(c["status"] == "ready" for c in detail["captures"])
+    assert "7400123456" not in worker.read_text()
