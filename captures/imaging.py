@@ -165,13 +165,14 @@ def decode_upload(data: bytes | str) -> DecodedImage:
             _check_dimensions(*opened.size)
             try:
                 opened.load()
+                image = _normalise(opened)
             except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
                 raise InvalidImage("too_many_pixels") from exc
             except Exception as exc:
-                # OSError "image file is truncated"; ImageFile.LOAD_TRUNCATED_IMAGES
-                # stays False so truncated uploads are refused, not padded with grey.
+                # OSError "image file is truncated" (ImageFile.LOAD_TRUNCATED_IMAGES
+                # stays False: truncated uploads are refused, not padded with grey),
+                # or a decodable file whose mode or profile we cannot convert.
                 raise InvalidImage("invalid_image") from exc
-            image = _normalise(opened)
     return DecodedImage(image=image, format=fmt, width=image.width, height=image.height)
 
 
@@ -242,12 +243,9 @@ def _normalise(opened: Image.Image) -> Image.Image:
     if isinstance(icc, bytes) and icc and image.mode in ("RGB", "CMYK"):
         image = _to_srgb(image, icc) or image
     image = _to_rgb(image, has_transparency="transparency" in opened.info)
-    if image is opened:
-        # A plain Image around the decoded pixels: no copy, none of the decoder's
-        # attributes (JPEG app markers, PNG chunks), and info replaced below.
-        image = opened._new(opened.im)
-    image.info = {}
-    return image
+    # A plain Image around the pixels (no copy): none of the decoder's attributes
+    # (JPEG markers, PNG chunks), no cached Exif (exif_transpose leaves one), no info.
+    return Image.Image()._new(image.im)
 
 
 def _to_rgb(image: Image.Image, *, has_transparency: bool) -> Image.Image:
@@ -256,7 +254,7 @@ def _to_rgb(image: Image.Image, *, has_transparency: bool) -> Image.Image:
     if image.mode in _SIXTEEN_BIT_MODES:
         samples = np.asarray(image).astype(np.int64)
         gray = (np.clip(samples, 0, 0xFFFF) >> 8).astype(np.uint8)
-        return Image.fromarray(gray, "L").convert("RGB")
+        return Image.fromarray(gray).convert("RGB")
     if has_transparency or image.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
         rgba = image.convert("RGBA")
         white = Image.new("RGB", rgba.size, (255, 255, 255))
@@ -386,10 +384,10 @@ def _tint_tables() -> Mapping[str, npt.NDArray[np.uint32]]:
     ``x = factor_c * luma`` is the real number ``F_c * k / 25.5e6`` plus float64
     error.  That error is below 3e-13 (three representation errors of the weights, five
     roundings of values under 256 and the factor's own rounding, each at most 2^-45),
-    while a real value that is not a rounding tie lies at least 1/51e6 (about 2e-8)
-    from the nearest ``n + 0.5``, since it is a multiple of 1/25.5e6.  So every RGB
-    triple with a non-tie key rounds like the exact value; that value is computed in
-    integers here.  Keys that are a tie for any channel of any tint (263 of 255,001;
+    while ``n + 0.5`` and the exact value are both multiples of 1/25.5e6, so a value
+    that is not a rounding tie lies at least 1/25.5e6 (about 4e-8) from it.  So every
+    RGB triple with a non-tie key rounds like the exact value; that value is computed
+    in integers here.  Keys that are a tie for any channel of any tint (263 of 255,001;
     grayscale's ``k % 1000 == 500`` are most of them) may round either way depending
     on the triple: their entries carry X = 0 and ``_tint_arrays`` recomputes those
     pixels in float64 in the seed's order.  ``tests/captures/test_imaging.py`` and
@@ -459,7 +457,7 @@ class _Scratch(threading.local):
 _scratch = _Scratch()
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=8)
 def _joint_table(names: tuple[str, ...]) -> npt.NDArray[np.uint32]:
     """Return the tints' tables side by side, (keys, tints): one gather serves all."""
     tables = _tint_tables()
@@ -533,6 +531,8 @@ def render_variants(image: Image.Image, names: Sequence[str]) -> dict[str, Image
     and the size of the input.  A non-RGB input is converted with ``convert("RGB")``
     first.  The tints match the seed's float64 JavaScript on every pixel (see
     ``_tint_tables``); the luma key is computed once however many tints are asked.
+    Tinted images wrap numpy memory without a copy and are marked read-only, so
+    Pillow copies them before any in-place change.
 
     :raises ValueError: for an unknown filter name, before any work.
     """
@@ -565,7 +565,7 @@ def _rgb_view(packed: npt.NDArray[np.uint32], size: tuple[int, int]) -> Image.Im
             raise ValueError("unexpected mapping")
     except Exception:
         return Image.frombytes("RGB", size, packed, "raw", "RGBX")
-    image = Image.new("RGB", (0, 0))._new(core)
+    image = Image.Image()._new(core)
     image.readonly = 1  # Pillow copies before any in-place change
     return image
 
@@ -901,42 +901,67 @@ def render_capture(
     """Run the whole capture pipeline on one upload.
 
     Decodes the upload (``decode_upload``), re-encodes the original in its decoded
-    format without metadata, renders ``filters`` (``render_variants``) as JPEG, and
-    gives each a JPEG thumbnail whose longer side is ``thumb_side``.  A variant's
-    thumbnail is the filter applied to the original's thumbnail, not a downscale of
-    the variant: 1/4 to 1/36 of the filtering work, and the same picture up to
-    rounding.  Gray filters (grayscale) are encoded as one-channel JPEG, which holds
-    exactly the same pixels (R == G == B) and encodes faster.
+    format without metadata with a JPEG thumbnail whose longer side is
+    ``thumb_side``, and renders ``filters`` with ``encode_variants``.
 
     :raises InvalidImage: as ``decode_upload``.
     :raises ValueError: for an unknown filter name, before decoding.
     """
-    chosen = list({f.name: f for f in map(_get_filter, filters)}.values())
+    chosen = _unique_filters(filters)
     decoded = decode_upload(data)
     image = decoded.image
-    original_data = encode_image(image, decoded.format, quality=quality)
-    # Full-size variants are encoded before the thumbnails reuse the scratch buffers.
-    full = _encode_filtered(image, chosen, quality)
     thumb = make_thumbnail(image, thumb_side)
-    small = _encode_filtered(thumb, chosen, quality)
     original = EncodedImage(
-        data=original_data,
+        data=encode_image(image, decoded.format, quality=quality),
         width=decoded.width,
         height=decoded.height,
         format=decoded.format,
         thumbnail=encode_image(thumb, quality=quality),
     )
-    variants = {
+    variants = _encode_variants(image, thumb, chosen, quality)
+    return RenderedCapture(original=original, variants=variants)
+
+
+def encode_variants(
+    image: Image.Image, names: Sequence[str], *, quality: int = 90, thumb_side: int = 320
+) -> dict[str, EncodedImage]:
+    """Render filters of ``image`` straight to JPEG, each with a JPEG thumbnail.
+
+    The same pixels as ``render_variants`` followed by ``encode_image``, faster: the
+    JPEG encoder reads the filter's buffers without an RGB image being built, and
+    gray filters (grayscale) are encoded as one-channel JPEG, which holds exactly
+    the same pixels (R == G == B).  A variant's thumbnail is the filter applied to
+    ``make_thumbnail(image, thumb_side)``, not a downscale of the variant: a
+    fraction of the work, the same picture up to rounding.  Returns
+    ``{name: EncodedImage}`` in the order of ``names`` (repeats collapse).
+
+    :raises ValueError: for an unknown filter name, before any work.
+    """
+    chosen = _unique_filters(names)
+    rgb = _as_rgb(image)
+    return _encode_variants(rgb, make_thumbnail(rgb, thumb_side), chosen, quality)
+
+
+def _unique_filters(names: Sequence[str]) -> list[Filter]:
+    return list({f.name: f for f in map(_get_filter, names)}.values())
+
+
+def _encode_variants(
+    image: Image.Image, thumb: Image.Image, chosen: Sequence[Filter], quality: int
+) -> dict[str, EncodedImage]:
+    # Full-size variants are encoded before the thumbnails reuse the scratch buffers.
+    full = _encode_filtered(image, chosen, quality)
+    small = _encode_filtered(thumb, chosen, quality)
+    return {
         f.name: EncodedImage(
             data=full[f.name],
-            width=decoded.width,
-            height=decoded.height,
+            width=image.width,
+            height=image.height,
             format="JPEG",
             thumbnail=small[f.name],
         )
         for f in chosen
     }
-    return RenderedCapture(original=original, variants=variants)
 
 
 def _encode_filtered(

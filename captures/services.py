@@ -140,31 +140,45 @@ def render_variants(capture: Capture) -> list[CaptureVariant]:
     missing = [name for name in enabled_filters(capture.event) if name not in done]
     created: list[CaptureVariant] = []
     if missing:
-        rendered = imaging.render_variants(_load(capture.image.name), missing)
-        created = [_store_variant(capture, name, image) for name, image in rendered.items()]
+        encoded = _encode_variants(_load(capture.image.name), missing)
+        created = [_store_variant(capture, name, image) for name, image in encoded.items()]
     Capture.objects.filter(pk=capture.pk).update(render_status=RenderStatus.READY)
     capture.render_status = RenderStatus.READY
     live.announce_capture_ready(capture)
     return [variant for variant in created if variant.pk]
 
 
-def _store_variant(capture: Capture, name: str, image: Image.Image) -> CaptureVariant:
-    quality = settings.BOOTHSITE_JPEG_QUALITY
+def _encode_variants(image: Image.Image, names: list[str]) -> dict[str, imaging.EncodedImage]:
+    """Render and encode ``names`` in ``BOOTHSITE_VARIANT_FORMAT``, with JPEG thumbnails."""
+    quality, side = settings.BOOTHSITE_JPEG_QUALITY, settings.BOOTHSITE_THUMBNAIL_SIDE
+    if settings.BOOTHSITE_VARIANT_FORMAT == "JPEG":
+        return imaging.encode_variants(image, names, quality=quality, thumb_side=side)
+    return {
+        name: imaging.EncodedImage(
+            data=imaging.encode_image(variant, "PNG"),
+            width=variant.width,
+            height=variant.height,
+            format="PNG",
+            thumbnail=imaging.encode_image(
+                imaging.make_thumbnail(variant, side), "JPEG", quality=quality
+            ),
+        )
+        for name, variant in imaging.render_variants(image, names).items()
+    }
+
+
+def _store_variant(capture: Capture, name: str, encoded: imaging.EncodedImage) -> CaptureVariant:
     event = capture.event
     org_id, event_id = event.organiser.public_id, event.public_id
-    thumb = imaging.make_thumbnail(image, settings.BOOTHSITE_THUMBNAIL_SIDE)
     variant = CaptureVariant(
-        capture=capture, event=event, filter=name, width=image.width, height=image.height
+        capture=capture, event=event, filter=name, width=encoded.width, height=encoded.height
     )
     with storage.staged_files() as staged:
-        fmt = settings.BOOTHSITE_VARIANT_FORMAT
         variant.image.name = staged.save(
-            storage.media_key(org_id, event_id, fmt),
-            imaging.encode_image(image, fmt, quality=quality),
+            storage.media_key(org_id, event_id, encoded.format), encoded.data
         )
         variant.thumbnail.name = staged.save(
-            storage.media_key(org_id, event_id, "JPEG"),
-            imaging.encode_image(thumb, "JPEG", quality=quality),
+            storage.media_key(org_id, event_id, "JPEG"), encoded.thumbnail
         )
         try:
             with transaction.atomic():

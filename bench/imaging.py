@@ -1,0 +1,322 @@
+"""Benchmark captures.imaging against the seed's per-pixel loop, in the same process.
+
+Usage (from the repository root):
+
+    .venv/bin/python bench/imaging.py [--data ../shared/data/genki4k-dev] [--n 20]
+
+Photos come from the genki4k-dev set (small face crops, about 180x192), centre-cropped
+and upscaled to 640x480 and 1920x1080, then JPEG-encoded at quality 92 as booth
+uploads.  Upscaled photos are smoother than camera frames, so JPEG coding is somewhat
+cheaper than on real 640x480 webcam frames.
+
+Each row times our code (median and 95th percentile of ``--n`` runs after two warm-up
+runs) next to the same job done the seed's way: a pure-Python transcription of its
+JavaScript per-pixel loop, with PNG output as its ``canvas.toDataURL()`` gave (fewer
+runs: it is slow).  Times are CPU milliseconds of this thread (``time.thread_time``),
+with the process pinned to one CPU (``--cpu``) and BLAS threads set to 1.
+
+Then the exactness check: pixels of our seed tints that differ from the float64 seed,
+on every frame used (numpy float64 reference) and on the frames the pure-Python loop
+ran on, and over all 16,777,216 colours (``--no-exhaustive`` skips it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import io
+import math
+import os
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import PIL
+from PIL import Image, ImageOps
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "genki4k-dev"
+SIZES = {"640x480": (640, 480), "1920x1080": (1920, 1080)}
+
+# ---- The seed, transcribed (tests/captures/imaging_reference.py holds the same) ------
+
+SEED_TINTS = {
+    "grayscale": ((0xFF, 0xFF, 0xFF), 50),
+    "sepia": ((0xAC, 0x7A, 0x33), 30),
+    "green": ((0x19, 0xC9, 0x19), 30),
+    "blue": ((0x1D, 0x35, 0xEA), 30),
+}
+
+
+def seed_factors(name):
+    color, density = SEED_TINTS[name]
+    return [(c * density + 255 * (100 - density)) / 25500 for c in color]
+
+
+def js_math_round(x):
+    whole = math.floor(x)
+    return whole + 1 if x - whole >= 0.5 else whole
+
+
+def seed_tint_loop(rgb, name):
+    """The seed's loop over canvas pixels, float64 as JavaScript numbers."""
+    fr, fg, fb = seed_factors(name)
+    out = bytearray(len(rgb))
+    for i in range(0, len(rgb), 3):
+        luma = 0.299 * rgb[i] + 0.587 * rgb[i + 1] + 0.114 * rgb[i + 2]
+        out[i] = min(255, js_math_round(fr * luma))
+        out[i + 1] = min(255, js_math_round(fg * luma))
+        out[i + 2] = min(255, js_math_round(fb * luma))
+    return bytes(out)
+
+
+def seed_png(rgb, size):
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", size, rgb).save(buffer, "PNG")  # zlib default, as toDataURL
+    return buffer.getvalue()
+
+
+def seed_capture(upload):
+    """Decode, tint four times with the loop, store the original and each as PNG."""
+    image = Image.open(io.BytesIO(upload)).convert("RGB")
+    rgb = image.tobytes()
+    return [seed_png(rgb, image.size)] + [
+        seed_png(seed_tint_loop(rgb, name), image.size) for name in SEED_TINTS
+    ]
+
+
+def seed_draw(canvas, canvas_width, rgb, size, box):
+    """Canvas drawImage, nearest neighbour, of the centre crop of rgb to box's aspect."""
+    x0, y0, w, h = box
+    sw, sh = size
+    crop_w, crop_h = (sh * w // h, sh) if sw * h > sh * w else (sw, sw * h // w)
+    left, top = (sw - crop_w) // 2, (sh - crop_h) // 2
+    columns = [3 * (left + x * crop_w // w) for x in range(w)]
+    for y in range(h):
+        row = 3 * sw * (top + y * crop_h // h)
+        at = 3 * ((y0 + y) * canvas_width + x0)
+        for column in columns:
+            canvas[at : at + 3] = rgb[row + column : row + column + 3]
+            at += 3
+
+
+def seed_strip(frames, canvas_size, boxes):
+    width, height = canvas_size
+    canvas = bytearray(b"\xff" * (3 * width * height))
+    for (rgb, size), box in zip(frames, boxes, strict=True):
+        seed_draw(canvas, width, rgb, size, box)
+    return seed_png(bytes(canvas), canvas_size)
+
+
+# ---- Harness -----------------------------------------------------------------------
+
+
+def cpu_ms(job: Callable[[int], Any], runs: int, warmup: int) -> tuple[list[float], int]:
+    """Return the CPU ms of each run and the minor page faults per run."""
+    for i in range(warmup):
+        job(i)
+    gc.collect()
+    times = []
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for i in range(runs):
+        start = time.thread_time()
+        job(i)
+        times.append((time.thread_time() - start) * 1000)
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+    return times, faults // max(1, runs)
+
+
+def p95(times):
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def load_photos(data, count):
+    files = sorted((data / "files").glob("*.jpg"))
+    step = max(1, len(files) // count)
+    return [Image.open(f).convert("RGB") for f in files[::step][:count]], len(files)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--n", type=int, default=20, help="runs of our code per row")
+    parser.add_argument("--seed-n", type=int, default=2, help="seed runs per 640x480 row")
+    parser.add_argument("--images", type=int, default=6, help="photos to use")
+    parser.add_argument("--cpu", type=int, default=None, help="CPU to pin to (default: last)")
+    parser.add_argument("--no-exhaustive", action="store_true")
+    args = parser.parse_args(argv)
+
+    if not (args.data / "files").is_dir():
+        print(f"skipped: no photo folder {args.data / 'files'} (pass --data)")
+        return 0
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    if hasattr(os, "sched_setaffinity"):
+        cpu = args.cpu if args.cpu is not None else max(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {cpu})
+    else:
+        cpu = None
+    sys.path.insert(0, str(ROOT))
+    import numpy as np
+    from PIL import features
+
+    from captures import imaging
+
+    started = time.perf_counter()
+    photos, available = load_photos(args.data, args.images)
+    frames = {
+        label: [ImageOps.fit(p, size, Image.Resampling.LANCZOS) for p in photos]
+        for label, size in SIZES.items()
+    }
+    uploads = {label: [_jpeg(f) for f in fs] for label, fs in frames.items()}
+    seeds = list(imaging.SEED_FILTERS)
+    print(
+        f"captures.imaging vs the seed: {len(photos)} of {available} genki4k-dev photos, "
+        f"CPU ms of one thread pinned to CPU {cpu}; Pillow {PIL.__version__}, "
+        f"numpy {np.__version__}, libjpeg-turbo {features.version('libjpeg_turbo')}\n"
+        "seed = pure-Python per-pixel loop, PNG output; x = seed median / ours median; "
+        "faults = minor page faults per run of ours"
+    )
+    header = (
+        f"{'job':32} {'size':11} {'ours med':>8} {'p95':>7} {'faults':>6} "
+        f"{'seed med':>9} {'x':>6}  runs"
+    )
+    print(header)
+    print("-" * len(header))
+    seed_outputs: dict[tuple[str, int], dict[str, bytes]] = {}
+
+    def row(job, size, ours, seed, seed_runs):
+        mine, faults = cpu_ms(ours, args.n, warmup=2)
+        theirs, _ = cpu_ms(seed, seed_runs, warmup=0)
+        ours_med, seed_med = statistics.median(mine), statistics.median(theirs)
+        print(
+            f"{job:32} {size:11} {ours_med:8.2f} {p95(mine):7.2f} {faults:6} "
+            f"{seed_med:9.0f} {seed_med / ours_med:5.0f}x  {args.n}/{seed_runs}"
+        )
+
+    for label in SIZES:
+        fs = frames[label]
+        seed_runs = args.seed_n if label == "640x480" else 1
+
+        def seed_filters(i, fs=fs, label=label):
+            frame = fs[i % len(fs)]
+            rgb = frame.tobytes()
+            seed_outputs[(label, i % len(fs))] = {n: seed_tint_loop(rgb, n) for n in seeds}
+
+        row(
+            "4 seed filters -> RGB images",
+            label,
+            lambda i, fs=fs: imaging.render_variants(fs[i % len(fs)], seeds),
+            seed_filters,
+            seed_runs,
+        )
+    for layout in ("horizontal_4", "classic_2x6"):
+        for label in SIZES:
+            fs = frames[label]
+            quad = [fs[i % len(fs)] for i in range(4)]
+            spec = imaging.STRIP_LAYOUTS[layout]
+            title = "Ada & Grace, 21 Nov 2026" if spec.band_height else None
+            raw = [(f.tobytes(), f.size) for f in quad]
+            row(
+                f"strip {layout} -> JPEG",
+                f"4x{label}",
+                lambda i, quad=quad, layout=layout, title=title: imaging.encode_image(
+                    imaging.compose_strip(quad, layout, title=title)
+                ),
+                lambda i, raw=raw, spec=spec: seed_strip(
+                    raw, spec.canvas_size(4), spec.frame_boxes(4)
+                ),
+                1,
+            )
+    for label in SIZES:
+        ups = uploads[label]
+        row(
+            "capture: 4 filters, JPEG in+out",
+            label,
+            lambda i, ups=ups: imaging.render_capture(ups[i % len(ups)], seeds),
+            lambda i, ups=ups: seed_capture(ups[i % len(ups)]),
+            args.seed_n if label == "640x480" else 1,
+        )
+
+    # ---- Exactness ----------------------------------------------------------------
+    compared = differ = 0
+    for fs in frames.values():
+        for frame in fs:
+            ours = imaging.render_variants(frame, seeds)
+            rgb = np.asarray(frame)
+            for name in seeds:
+                expected = _seed_numpy(np, rgb, name)
+                differ += int(np.any(np.asarray(ours[name]) != expected, axis=2).sum())
+                compared += rgb.shape[0] * rgb.shape[1]
+    loop_compared = loop_differ = 0
+    for (label, index), outputs in seed_outputs.items():
+        frame = frames[label][index]
+        ours = imaging.render_variants(frame, seeds)
+        for name, expected_bytes in outputs.items():
+            got = np.asarray(ours[name]).reshape(-1, 3)
+            want = np.frombuffer(expected_bytes, dtype=np.uint8).reshape(-1, 3)
+            loop_differ += int(np.any(got != want, axis=1).sum())
+            loop_compared += len(want)
+    print(
+        f"exactness: {differ} of {compared:,} filtered pixels differ from the float64 seed "
+        f"(numpy, {sum(map(len, frames.values()))} frames); {loop_differ} of "
+        f"{loop_compared:,} from the pure-Python loop ({len(seed_outputs)} frames)"
+    )
+    if not args.no_exhaustive:
+        print(_exhaustive(np, imaging, seeds))
+    print(f"total wall time {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+def _jpeg(image):
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=92)
+    return buffer.getvalue()
+
+
+def _seed_numpy(np, rgb, name):
+    px = rgb.astype(np.float64)
+    luma = 0.299 * px[..., 0] + 0.587 * px[..., 1] + 0.114 * px[..., 2]
+    out = np.empty(rgb.shape, dtype=np.uint8)
+    for channel, factor in enumerate(seed_factors(name)):
+        x = factor * luma
+        whole = np.floor(x)
+        out[..., channel] = np.clip(whole + (x - whole >= 0.5), 0, 255)  # exact Math.round
+    return out
+
+
+def _exhaustive(np, imaging, seeds):
+    """Every 24-bit colour through render_variants, against the float64 seed."""
+    start = time.perf_counter()
+    differ = half_up_mismatch = 0
+    for first_red in range(0, 256, 16):
+        r, g, b = np.meshgrid(
+            np.arange(first_red, first_red + 16), np.arange(256), np.arange(256), indexing="ij"
+        )
+        colours = np.stack([r.ravel(), g.ravel(), b.ravel()], axis=1).astype(np.uint8)
+        image = Image.frombytes("RGB", (4096, 256), colours.tobytes())
+        ours = imaging.render_variants(image, seeds)
+        px = colours.astype(np.float64)
+        luma = 0.299 * px[:, 0] + 0.587 * px[:, 1] + 0.114 * px[:, 2]
+        for name in seeds:
+            got = np.asarray(ours[name]).reshape(-1, 3)
+            for channel, factor in enumerate(seed_factors(name)):
+                x = factor * luma
+                whole = np.floor(x)
+                exact = whole + (x - whole >= 0.5)
+                half_up_mismatch += int((np.floor(x + 0.5) != exact).sum())
+                differ += int((got[:, channel] != exact).sum())
+    return (
+        f"exhaustive: {differ} of {256**3:,} colours x {len(seeds)} filters x 3 channels "
+        f"differ from the float64 seed; floor(x + 0.5) != Math.round(x) on "
+        f"{half_up_mismatch} values ({time.perf_counter() - start:.1f} s)"
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
