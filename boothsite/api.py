@@ -23,7 +23,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     ``SuspiciousOperation`` errors (too many files or fields) become a JSON 400.
     """
     if isinstance(exc, DomainError):
-        return Response({"detail": exc.message, "code": exc.code}, status=exc.status_code)
+        response = Response({"detail": exc.message, "code": exc.code}, status=exc.status_code)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after:
+            response["Retry-After"] = str(retry_after)
+        return response
     if isinstance(exc, RequestDataTooBig):
         return Response(
             {"detail": TOO_LARGE_MESSAGE}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE

@@ -22,7 +22,9 @@ P = ParamSpec("P")
 def enqueue_on_commit(task: Task[P, Any], *args: P.args, **kwargs: P.kwargs) -> None:
     """Queue ``task`` once the current transaction commits (nothing on rollback).
 
-    The same as Celery's ``delay_on_commit``, typed. Calling ``.delay()`` inside a
-    transaction would let a worker look for rows that are not committed yet.
+    The same as Celery's ``delay_on_commit``, typed, and robust: a broker that is down
+    (or an in-process task that fails) is logged and never fails the request whose
+    rows are already committed; the sweepers pick such rows up again. Calling
+    ``.delay()`` inside a transaction would let a worker look for uncommitted rows.
     """
-    transaction.on_commit(partial(task.delay, *args, **kwargs))
+    transaction.on_commit(partial(task.delay, *args, **kwargs), robust=True)

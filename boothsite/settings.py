@@ -106,7 +106,13 @@ DATABASES: dict[str, Any] = {
     "default": (
         dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
         if DATABASE_URL
-        else {"ENGINE": "django.db.backends.sqlite3", "NAME": str(BASE_DIR / "db.sqlite3")}
+        else {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(BASE_DIR / "db.sqlite3"),
+            # Each transaction takes the write lock at BEGIN, so "count, then insert"
+            # (the SMS caps) cannot interleave; PostgreSQL uses row locks instead.
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+        }
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -174,6 +180,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
+CELERY_BEAT_SCHEDULE = {
+    "expire-stale-sms": {"task": "messaging.tasks.expire_stale_sending", "schedule": 300.0},
+    "purge-personal-data": {
+        "task": "messaging.tasks.purge_expired_personal_data",
+        "schedule": 86400.0,
+    },
+}
 
 # Storage: local files, or S3-compatible storage through django-storages.
 BOOTHSITE_STORAGE = env_str("BOOTHSITE_STORAGE", "local")
@@ -245,6 +258,18 @@ if BOOTHSITE_SMS_GATEWAY == "vonage":
     require("VONAGE_SIGNATURE_SECRET", VONAGE_SIGNATURE_SECRET, when=when)
 # Countries a guest's number may belong to; an event can only narrow this list.
 BOOTHSITE_SMS_COUNTRIES = env_list("BOOTHSITE_SMS_COUNTRIES", ["GB", "IE"])
+# Abuse limits (RELIABILITY 6-9); a request over a cap gets 429 with Retry-After.
+BOOTHSITE_SMS_PER_NUMBER_PER_DAY = env_int("BOOTHSITE_SMS_PER_NUMBER_PER_DAY", default=3)
+BOOTHSITE_SMS_PER_BOOTH_PER_MINUTE = env_int("BOOTHSITE_SMS_PER_BOOTH_PER_MINUTE", default=10)
+BOOTHSITE_SMS_PER_EVENT_PER_DAY = env_int("BOOTHSITE_SMS_PER_EVENT_PER_DAY", default=500)
+BOOTHSITE_SMS_PER_ORGANISER_PER_MONTH = env_int(
+    "BOOTHSITE_SMS_PER_ORGANISER_PER_MONTH", default=5000
+)
+# Pumping breaker: this many messages to one prefix (the number less its last 4 digits)
+# within 10 minutes pause the event's sending.
+BOOTHSITE_SMS_PREFIX_BURST = env_int("BOOTHSITE_SMS_PREFIX_BURST", default=20)
+# Outbound requests per second to the provider, across all workers (Vonage allows 30).
+BOOTHSITE_SMS_SEND_RATE = env_int("BOOTHSITE_SMS_SEND_RATE", default=25)
 
 # Tokens in share and gallery links: 16 random bytes = 128 bits (W3C capability URLs).
 BOOTHSITE_TOKEN_BYTES = env_int("BOOTHSITE_TOKEN_BYTES", default=16)
@@ -293,6 +318,12 @@ if not DEBUG:
     # HSTS preload is an opt-in per domain; W005 only asks whether we opted in.
     SILENCED_SYSTEM_CHECKS = ["security.W021"] if not SECURE_HSTS_PRELOAD else []
 
+# Platform staff alerted when SMS sending pauses: comma-separated e-mail addresses.
+ADMINS = [("Boothsite admin", address) for address in env_list("ADMINS")]
+SERVER_EMAIL = env_str("SERVER_EMAIL", "boothsite@localhost")
+EMAIL_SUBJECT_PREFIX = "[Boothsite] "
+DEFAULT_FROM_EMAIL = SERVER_EMAIL
+
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -305,6 +336,9 @@ LOGGING: dict[str, Any] = {
         "vonage_http_client": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
         "django.channels.server": {"level": "WARNING"},
+        # Deliberate 503s (SMS paused) must not e-mail the admins once per request; the
+        # pause itself sends one alert. Error reporting for crashes is the deployment's.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         # In-process tasks would log a line per task into the request or command output.
         "celery.app.trace": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"},
     },

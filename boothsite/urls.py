@@ -41,6 +41,11 @@ urlpatterns = [
     path("", include("captures.urls")),
     path("", include("messaging.urls")),
     path("api/v1/booth/", include((booth_api, "api"))),
+    path(
+        "compat/<str:booth_token>/send-mms",
+        messaging_api.CompatSendMmsView.as_view(),
+        name="compat-send-mms",
+    ),
     path("admin/", admin.site.urls),
     path("robots.txt", public_views.robots_txt, name="robots"),
 ]

@@ -118,7 +118,12 @@ class Event(models.Model):
         blank=True,
         help_text="ISO country codes; empty means the platform's list.",
     )
-    retention_days = models.PositiveSmallIntegerField(default=30)
+    retention_days = models.PositiveSmallIntegerField(
+        default=30, help_text="Days after the event before guests' phone numbers are erased."
+    )
+    retention_purges_photos = models.BooleanField(
+        default=False, help_text="Also delete the photos when the retention period ends."
+    )
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=now, editable=False)
 

@@ -1,16 +1,22 @@
-"""Booth endpoint that texts a guest the link to their session."""
+"""Booth endpoints that text a guest the link to their session (and the seed's send-mms)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rest_framework import serializers, status
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from captures import access
+from captures import access, imaging
+from captures import services as capture_services
 from captures.api import BoothAPIView
-from messaging import services
+from events import access as event_access
+from events.exceptions import DomainError
+from messaging import phones, services
 from messaging.phones import InvalidPhone
 
 
@@ -39,3 +45,51 @@ class ShareSmsView(BoothAPIView):
         return Response(
             {"id": str(sms.public_id), "status": sms.status}, status=status.HTTP_202_ACCEPTED
         )
+
+
+class CompatSendMmsView(APIView):
+    """The seed front end's ``POST <site>/send-mms`` ``{"phone", "image"}``, done safely.
+
+    The booth token is in the path because the seed's browser code cannot send a header.
+    The image becomes a capture in a new session; the guest gets that session's link by
+    SMS through the same limits and ledger as the booth API. Answers the seed's
+    ``{"status": "success" | "error", "message": ...}`` with real HTTP status codes.
+    """
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    parser_classes = [JSONParser]
+
+    def post(self, request: Request, booth_token: str) -> Response:
+        booth = event_access.access_booth_by_token(booth_token)
+        if booth is None:
+            return seed_error("Invalid booth token.", status.HTTP_401_UNAUTHORIZED)
+        phone, image = request.data.get("phone"), request.data.get("image")
+        if not isinstance(image, str) or not image:
+            return seed_error("No image was sent.", status.HTTP_400_BAD_REQUEST)
+        try:
+            if not isinstance(phone, str) or not phone:
+                raise InvalidPhone(phones.INVALID_MESSAGE)
+            event = booth.current_event
+            if event is not None:  # refuse before anything is stored
+                services.precheck_share(booth, event, phone)
+            session = capture_services.start_session(booth)
+            capture_services.record_capture(session, image)
+            capture_services.finish_session(session)
+            services.queue_share_sms(booth, session, phone)
+        except imaging.InvalidImage as exc:
+            return seed_error(exc.message, exc.status)
+        except DomainError as exc:
+            response = seed_error(exc.message, exc.status_code)
+            retry_after = getattr(exc, "retry_after", None)
+            if retry_after:
+                response["Retry-After"] = str(retry_after)
+            return response
+        return Response(
+            {"status": "success", "message": "Your photo is on its way by SMS."},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+def seed_error(message: str, code: int) -> Response:
+    return Response({"status": "error", "message": message}, status=code)

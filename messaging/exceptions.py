@@ -1,4 +1,4 @@
-"""Expected messaging errors."""
+"""Expected messaging errors, each with the HTTP status entry points answer with."""
 
 from __future__ import annotations
 
@@ -8,3 +8,27 @@ from events.exceptions import DomainError
 class SmsUnavailable(DomainError):
     status_code = 409
     code = "sms_unavailable"
+
+
+class SmsLimitReached(DomainError):
+    """A sending cap was reached; ``retry_after`` (seconds) says when to try again."""
+
+    status_code = 429
+    code = "sms_limit"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
+
+
+class SmsPaused(DomainError):
+    status_code = 503
+    code = "sms_paused"
+
+
+class SendLater(Exception):
+    """The global send rate is used up for now; try again in ``seconds``."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"send again in {seconds:.2f} s")
+        self.seconds = seconds

@@ -24,9 +24,10 @@ class GatewayResult:
     """What the provider said about one message.
 
     ``outcome`` is ``submitted`` (accepted for delivery, not yet delivered), ``retry``
-    (transient: try again later), ``failed`` (permanent for this message), ``halt``
-    (permanent for the account: credentials, barred, quota) or ``unknown`` (the request
-    may have left; never resend automatically).
+    (transient: try again later), ``retry_bounded`` (retry a few times only),
+    ``failed`` (permanent for this message), ``halt`` (permanent for the account:
+    credentials, barred, quota) or ``unknown`` (the request may have left; never resend
+    automatically). ``error_text`` is ours, in words, never the provider's raw text.
     """
 
     outcome: str
@@ -64,16 +65,43 @@ class ConsoleSmsGateway:
         )
 
 
-# Vonage SMS API status codes (https://developer.vonage.com/en/api-errors/sms).
-RETRY_STATUSES = frozenset({"1", "5", "10"})
-HALT_STATUSES = frozenset({"4", "8", "9", "14"})
+# Vonage SMS API status codes (https://developer.vonage.com/en/api-errors/sms) and what
+# we do with each (RELIABILITY.md section 1, "Classification that the tests enforce").
+RETRY_STATUSES = frozenset({"1", "10"})  # throttled, too many binds: back off and retry
+BOUNDED_RETRY_STATUSES = frozenset({"5"})  # internal error: a few retries, then failed
+HALT_STATUSES = frozenset({"4", "8", "9", "14"})  # credentials, barred, quota, signature
+STATUS_TEXT = {
+    "1": "Throttled: the account sent faster than its limit.",
+    "2": "Missing parameters.",
+    "3": "Invalid parameters.",
+    "4": "Invalid credentials: check VONAGE_API_KEY and VONAGE_API_SECRET.",
+    "5": "Internal error at Vonage.",
+    "6": "Invalid message: the number's prefix is not routable.",
+    "7": "Number barred: the recipient is on the blocklist.",
+    "8": "Partner account barred.",
+    "9": "Partner quota exceeded: top up the account.",
+    "10": "Too many existing binds.",
+    "11": "Account not enabled for HTTP.",
+    "12": "Message too long.",
+    "14": "Invalid signature.",
+    "15": "Invalid sender address.",
+    "http-401": "Vonage refused the credentials (HTTP 401).",
+    "http-403": "Vonage refused the request (HTTP 403).",
+    "http-429": "Vonage rate-limited the request (HTTP 429).",
+    "http-5xx": "Vonage answered with a server error.",
+    "connection": "Could not connect to Vonage; nothing was sent.",
+    "timeout": "No answer from Vonage in time; the message may or may not have been sent.",
+    "dropped": "Vonage closed the connection after the request; it may have been sent.",
+}
 
 
 class VonageSmsGateway:
     """Send through the Vonage SMS API with the API key and secret.
 
-    The HTTP timeout is explicit (``VONAGE_TIMEOUT_SECONDS``; the SDK's default is none)
-    and the SDK's own retries are off, so the task alone decides what is retried.
+    The HTTP timeout is explicit (``VONAGE_TIMEOUT_SECONDS``; the SDK's default is none).
+    The SDK's own resending is switched off: it resends a request whose connection was
+    dropped, which would text a guest twice (Vonage does not de-duplicate), so
+    ``pool_maxsize=1`` and ``max_retries=0``; the task alone decides what is retried.
     """
 
     name = "vonage"
@@ -85,6 +113,8 @@ class VonageSmsGateway:
             rest_host=settings.VONAGE_REST_HOST,
             timeout=settings.VONAGE_TIMEOUT_SECONDS,
             max_retries=0,
+            pool_connections=1,
+            pool_maxsize=1,
         )
         self.client = Vonage(
             Auth(api_key=settings.VONAGE_API_KEY, api_secret=settings.VONAGE_API_SECRET),
@@ -112,19 +142,28 @@ class VonageSmsGateway:
         try:
             response = self.client.sms.send(message)
         except SmsError as exc:
-            return self._classify_error(str(exc))
-        except (AuthenticationError, ForbiddenError):
-            return GatewayResult("halt", self.name, error_code="http-401", error_text="Auth")
+            return self._classify_status(str(exc))
+        except (AuthenticationError, ForbiddenError) as exc:
+            code = "http-401" if isinstance(exc, AuthenticationError) else "http-403"
+            return self._result("halt", code)
         except RateLimitedError:
-            return GatewayResult("retry", self.name, error_code="http-429")
+            return self._result("retry", "http-429")
         except ServerError:
-            return GatewayResult("retry", self.name, error_code="http-5xx")
-        except HttpRequestError:
-            return GatewayResult("failed", self.name, error_code="http")
-        except requests.ConnectionError:
-            return GatewayResult("retry", self.name, error_code="connection")
+            return self._result("retry", "http-5xx")
+        except HttpRequestError as exc:
+            status = getattr(getattr(exc, "response", None), "status_code", 0) or 0
+            outcome = "retry" if status >= 500 else "failed"
+            return self._result(outcome, "http-5xx" if status >= 500 else f"http-{status}")
+        except (requests.ConnectTimeout, requests.exceptions.SSLError):
+            return self._result("retry", "connection")
         except requests.Timeout:
-            return GatewayResult("unknown", self.name, error_code="timeout")
+            return self._result("unknown", "timeout")
+        except requests.ConnectionError as exc:
+            # Refused or unreachable: nothing left. Reset or closed mid-answer: it may have.
+            sent = "RemoteDisconnected" in str(exc.args) or "Connection aborted" in str(exc)
+            return (
+                self._result("unknown", "dropped") if sent else self._result("retry", "connection")
+            )
         first = response.messages[0]
         return GatewayResult(
             outcome="submitted",
@@ -134,14 +173,24 @@ class VonageSmsGateway:
             network=first.network or "",
         )
 
-    def _classify_error(self, text: str) -> GatewayResult:
+    def _result(self, outcome: str, code: str) -> GatewayResult:
+        return GatewayResult(
+            outcome, self.name, error_code=code, error_text=STATUS_TEXT.get(code, "")
+        )
+
+    def _classify_status(self, text: str) -> GatewayResult:
         # The SDK raises a bare SmsError whose text holds the status code.
         match = re.search(r"error code (\d+)", text)
         code = match.group(1) if match else ""
-        outcome = (
-            "retry" if code in RETRY_STATUSES else "halt" if code in HALT_STATUSES else "failed"
-        )
-        return GatewayResult(outcome, self.name, error_code=code, error_text=text[:200])
+        if code in RETRY_STATUSES:
+            outcome = "retry"
+        elif code in BOUNDED_RETRY_STATUSES:
+            outcome = "retry_bounded"
+        elif code in HALT_STATUSES:
+            outcome = "halt"
+        else:
+            outcome = "failed"
+        return self._result(outcome, code)
 
 
 def _decimal(value: object) -> Decimal | None:
@@ -159,7 +208,15 @@ def get_gateway() -> SmsGateway:
 
 
 class TransientGatewayError(Exception):
-    """The provider asked us to try again later (throttled, busy, 5xx, refused)."""
+    """The provider asked us to try again later (throttled, busy, 5xx, refused).
+
+    ``max_attempts`` is how many tries the message gets in all.
+    """
+
+    def __init__(self, code: str, *, max_attempts: int) -> None:
+        super().__init__(code)
+        self.code = code
+        self.max_attempts = max_attempts
 
 
 def check_signature(params: dict[str, str]) -> bool:

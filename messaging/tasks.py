@@ -2,26 +2,57 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+import random
+from typing import Any
+
+from celery import Task, shared_task
 
 from messaging import gateway, services
+from messaging.exceptions import SendLater
 from messaging.models import SmsMessage
 
+# Retry delays stay well below the Redis broker's visibility timeout (3600 s), or the
+# broker would deliver the task again while it waits (RELIABILITY 53).
+RETRY_BACKOFF_MAX = 300
 
-@shared_task(
-    autoretry_for=(gateway.TransientGatewayError,),
-    retry_backoff=2,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=5,
-)
-def send_sms_message(sms_id: int) -> None:
-    """Send one queued SMS; a no-op for a message already sent or gone.
 
-    Transient provider errors put the message back in the queue and retry with backoff
-    and jitter; the service's claim makes a redelivered task harmless.
+def backoff(retries: int) -> float:
+    """Seconds before retry number ``retries + 1``: exponential, capped, with full jitter."""
+    ceiling = min(RETRY_BACKOFF_MAX, 2 ** (retries + 1))
+    return max(1.0, random.uniform(0, ceiling))  # noqa: S311  (jitter, not a secret)
+
+
+@shared_task(bind=True, max_retries=None, acks_late=True)
+def send_sms_message(self: Task[Any, Any], sms_id: int) -> None:
+    """Send one queued SMS; a no-op for a message already sent, paused or gone.
+
+    Waits (retries with a short countdown) while the global send rate is used up. After
+    a transient provider error the message is back in the queue and the task retries
+    with backoff and jitter, up to the message's allowed attempts, then marks it failed.
+    The service's claim makes a redelivered task harmless.
     """
-    sms = SmsMessage.objects.filter(pk=sms_id).first()
+    sms = SmsMessage.objects.select_related("event").filter(pk=sms_id).first()
     if sms is None:
         return
-    services.send_sms_message(sms)
+    try:
+        services.send_sms_message(sms)
+    except SendLater as exc:
+        raise self.retry(countdown=exc.seconds) from None
+    except gateway.TransientGatewayError as exc:
+        sms.refresh_from_db()
+        if sms.attempts >= exc.max_attempts:
+            services.give_up(sms)
+            return
+        raise self.retry(countdown=backoff(sms.attempts)) from None
+
+
+@shared_task
+def expire_stale_sending() -> None:
+    """Mark messages stuck in "sending" as unknown (run every few minutes by beat)."""
+    services.expire_stale_sending()
+
+
+@shared_task
+def purge_expired_personal_data() -> None:
+    """Erase phone numbers and, where set, photos past each event's retention (daily)."""
+    services.purge_expired_personal_data()

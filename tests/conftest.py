@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -87,6 +88,12 @@ def media_root(settings, tmp_path: Path) -> Path:
         },
     }
     return root
+
+
+@pytest.fixture(autouse=True)
+def clear_cache() -> None:
+    """Start each test with an empty cache (Redis keeps keys between tests and runs)."""
+    cache.clear()
 
 
 def stored_files(root: Path) -> list[Path]:

@@ -43,6 +43,8 @@ if REDIS_URL:
             "KEY_PREFIX": "boothsite-test",
         }
     }
+# Tests send far faster than a real account allows; test_ratelimit.py covers the limiter.
+BOOTHSITE_SMS_SEND_RATE = 100_000
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405
     "DEFAULT_THROTTLE_RATES": {"booth": "10000/min", "pairing": "10000/min"},
