@@ -52,7 +52,12 @@ class VonageStub:
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
                 with stub.lock:
                     stub.requests.append(
-                        {"path": self.path, "form": form, "headers": dict(self.headers)}
+                        {
+                            "path": self.path,
+                            "form": form,
+                            "headers": dict(self.headers),
+                            "at": time.time(),
+                        }
                     )
                     behaviour = stub.script.popleft() if stub.script else OK
                 stub.respond(self, form, behaviour)

@@ -92,3 +92,19 @@ def test_signed_receipts_when_signing_is_on(client, sms, settings):
     assert client.get(url(sms), sign(unsigned, "signing-secret")).status_code == 204
     sms.refresh_from_db()
     assert sms.status == SmsMessage.Status.DELIVERED
+
+
+def test_receipt_settles_a_message_whose_send_outcome_was_unknown(client, sms):
+    SmsMessage.objects.filter(pk=sms.pk).update(status="unknown", provider_message_id="")
+    client.get(url(sms), {"status": "delivered", "messageId": "0B00000123ABCDEF"})
+    sms.refresh_from_db()
+    assert sms.status == SmsMessage.Status.DELIVERED
+    assert sms.provider_message_id == "0B00000123ABCDEF"
+
+
+def test_replayed_signed_receipt_is_applied_once(client, sms, settings):
+    settings.VONAGE_SIGNATURE_SECRET = "signing-secret"
+    params = sign({"status": "delivered", "timestamp": str(int(time.time()))}, "signing-secret")
+    assert client.get(url(sms), params).status_code == 204
+    assert client.get(url(sms), params).status_code == 204
+    assert sms.receipts.count() == 1
