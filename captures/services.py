@@ -38,6 +38,13 @@ def enabled_filters(event: Event) -> list[str]:
     return [name for name in imaging.FILTERS if name in wanted]
 
 
+def adjustments(event: Event) -> imaging.Adjustments:
+    """Return the event's camera-style adjustments (identity when all are 1.0)."""
+    return imaging.Adjustments(
+        brightness=event.brightness, contrast=event.contrast, saturation=event.saturation
+    )
+
+
 def enabled_layouts(event: Event) -> list[str]:
     """Return the event's strip layouts that exist in the registry (at least ``horizontal_4``)."""
     wanted = [name for name in (event.strip_layouts or []) if name in imaging.STRIP_LAYOUTS]
@@ -140,7 +147,8 @@ def render_variants(capture: Capture) -> list[CaptureVariant]:
     missing = [name for name in enabled_filters(capture.event) if name not in done]
     created: list[CaptureVariant] = []
     if missing:
-        encoded = _encode_variants(_load(capture.image.name), missing)
+        image = imaging.apply_adjustments(_load(capture.image.name), adjustments(capture.event))
+        encoded = _encode_variants(image, missing)
         created = [_store_variant(capture, name, image) for name, image in encoded.items()]
     Capture.objects.filter(pk=capture.pk).update(render_status=RenderStatus.READY)
     capture.render_status = RenderStatus.READY
@@ -205,9 +213,12 @@ def finish_session(session: BoothSession, layouts: Sequence[str] = ()) -> BoothS
             locked.status = BoothSession.Status.FINISHED
             locked.finished_at = timezone.now()
             locked.save(update_fields=["status", "finished_at"])
+        strip_filter = locked.event.strip_filter
+        if strip_filter not in imaging.FILTERS:
+            strip_filter = ""
         for layout in layouts or enabled_layouts(locked.event):
             Strip.objects.get_or_create(
-                session=locked, layout=layout, filter="", defaults={"event": locked.event}
+                session=locked, layout=layout, filter=strip_filter, defaults={"event": locked.event}
             )
         enqueue_on_commit(tasks.render_strips, locked.pk)
     session.status, session.finished_at = locked.status, locked.finished_at
@@ -224,7 +235,8 @@ def build_strips(session: BoothSession) -> list[Strip]:
     if not pending:
         return []
     captures = list(session.captures.visible().order_by("taken_at", "pk")[:4])
-    originals = [_load(capture.image.name) for capture in captures]
+    adjust = adjustments(session.event)
+    originals = [imaging.apply_adjustments(_load(c.image.name), adjust) for c in captures]
     return [_store_strip(strip, originals) for strip in pending]
 
 

@@ -108,8 +108,23 @@ class Event(models.Model):
     captures_per_session = models.PositiveSmallIntegerField(
         default=4, validators=[MinValueValidator(1), MaxValueValidator(4)]
     )
-    filters = models.JSONField(default=default_filters, blank=True)
+    filters = models.JSONField(
+        default=default_filters, blank=True, help_text="Names of the filters to render."
+    )
     strip_layouts = models.JSONField(default=default_strip_layouts, blank=True)
+    strip_filter = models.CharField(
+        max_length=32, blank=True, help_text="Filter for the strips; empty means the originals."
+    )
+    # Camera-style adjustments applied before the filters (1.0 leaves the photo as taken).
+    brightness = models.FloatField(
+        default=1.0, validators=[MinValueValidator(0.0), MaxValueValidator(2.0)]
+    )
+    contrast = models.FloatField(
+        default=1.0, validators=[MinValueValidator(0.0), MaxValueValidator(2.0)]
+    )
+    saturation = models.FloatField(
+        default=1.0, validators=[MinValueValidator(0.0), MaxValueValidator(2.0)]
+    )
     sms_template = models.TextField(
         blank=True, help_text="Optional SMS text; {link} is replaced by the guest's link."
     )

@@ -159,3 +159,24 @@ def test_storage_keys_are_random_and_tenant_prefixed(tenant_a):
     names = [capture.image.name, capture.thumbnail.name]
     names += [v.image.name for v in capture.variants.all()]
     assert len(set(names)) == len(names)
+
+
+def test_event_adjustments_and_strip_filter_are_applied(
+    tenant_a, settings, django_capture_on_commit_callbacks
+):
+    settings.BOOTHSITE_VARIANT_FORMAT = "PNG"
+    event = tenant_a.event
+    event.brightness, event.strip_filter, event.filters = 0.5, "grayscale", ["red_only"]
+    event.save()
+    session = factories.make_session(tenant_a.booth)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.record_capture(session, factories.image_bytes("PNG", color=(200, 120, 40)))
+        services.finish_session(session)
+    variant = CaptureVariant.objects.get()
+    assert variant.filter == "red_only"
+    assert tuple(read_pixels(variant.image)[0, 0]) == (100, 0, 0)
+    strip = Strip.objects.get()
+    assert strip.filter == "grayscale"
+    red, green, blue = read_pixels(strip.image)[240, 320]
+    assert abs(int(red) - int(green)) <= 2
+    assert abs(int(green) - int(blue)) <= 2
