@@ -271,6 +271,14 @@ BOOTHSITE_SMS_PREFIX_BURST = env_int("BOOTHSITE_SMS_PREFIX_BURST", default=20)
 # Outbound requests per second to the provider, across all workers (Vonage allows 30).
 BOOTHSITE_SMS_SEND_RATE = env_int("BOOTHSITE_SMS_SEND_RATE", default=25)
 
+# Live smile scoring over WebSockets (RELIABILITY 44-45) and the trigger's hysteresis.
+BOOTHSITE_WS_MAX_FRAME_BYTES = env_int("BOOTHSITE_WS_MAX_FRAME_BYTES", default=512 * 1024)
+BOOTHSITE_WS_MAX_FPS = env_int("BOOTHSITE_WS_MAX_FPS", default=5)
+BOOTHSITE_WS_OVER_LIMIT_SECONDS = env_int("BOOTHSITE_WS_OVER_LIMIT_SECONDS", default=10)
+BOOTHSITE_SMILE_TRIGGER_FRAMES = env_int("BOOTHSITE_SMILE_TRIGGER_FRAMES", default=3)
+BOOTHSITE_SMILE_COOLDOWN_SECONDS = env_int("BOOTHSITE_SMILE_COOLDOWN_SECONDS", default=5)
+BOOTHSITE_SMILE_DETECTOR = env_str("BOOTHSITE_SMILE_DETECTOR")
+
 # Tokens in share and gallery links: 16 random bytes = 128 bits (W3C capability URLs).
 BOOTHSITE_TOKEN_BYTES = env_int("BOOTHSITE_TOKEN_BYTES", default=16)
 BOOTHSITE_PAIRING_TTL_SECONDS = env_int("BOOTHSITE_PAIRING_TTL_SECONDS", default=3600)

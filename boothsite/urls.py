@@ -13,6 +13,7 @@ from messaging import api as messaging_api
 booth_api = [
     path("pair/", event_api.PairView.as_view(), name="booth-pair"),
     path("me/", event_api.BoothMeView.as_view(), name="booth-me"),
+    path("socket-ticket/", event_api.SocketTicketView.as_view(), name="booth-socket-ticket"),
     path("sessions/", capture_api.SessionListView.as_view(), name="booth-sessions"),
     path(
         "sessions/<str:session_id>/",
@@ -23,6 +24,11 @@ booth_api = [
         "sessions/<str:session_id>/captures/",
         capture_api.CaptureListView.as_view(),
         name="booth-captures",
+    ),
+    path(
+        "sessions/<str:session_id>/qr.svg",
+        capture_api.SessionQrView.as_view(),
+        name="booth-session-qr",
     ),
     path(
         "sessions/<str:session_id>/finish/",

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.http import HttpResponse
 from rest_framework import status
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -13,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from captures import access, imaging, services
+from captures import access, imaging, qr, services
 from captures.models import Capture
 from captures.serializers import CaptureSerializer, SessionSerializer
 from events.models import Booth
@@ -120,6 +121,16 @@ def parse_capture_fields(data: Any) -> tuple[dict[str, list[str]], str, float | 
         if not 0.0 <= smile_score <= 1.0:
             errors["smile_score"] = ["Enter a number from 0 to 1."]
     return errors, trigger, smile_score
+
+
+class SessionQrView(BoothAPIView):
+    """The session's guest link as a QR code (``image/svg+xml``) for the share screen."""
+
+    def get(self, request: Request, session_id: str) -> HttpResponse:
+        session = access.access_session_for_booth(self.booth, session_id)
+        response = HttpResponse(qr.qr_svg(session.share_url()), content_type="image/svg+xml")
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 class FinishView(BoothAPIView):

@@ -14,7 +14,7 @@ from channels.layers import get_channel_layer
 
 if TYPE_CHECKING:
     from captures.models import Capture
-    from events.models import Event
+    from events.models import Booth, Event
 
 logger = logging.getLogger(__name__)
 
@@ -37,13 +37,17 @@ def publish(group: str, message: dict[str, Any]) -> bool:
     return True
 
 
+def booth_group(booth: Booth) -> str:
+    """Return the Channels group of one booth's kiosk sockets: ``booth.<uuid hex>``."""
+    return f"booth.{booth.public_id.hex}"
+
+
 def announce_capture_ready(capture: Capture) -> bool:
-    """Tell the event's listeners that ``capture``'s variants are stored."""
-    return publish(
-        event_group(capture.event),
-        {
-            "type": "capture.ready",
-            "capture": str(capture.public_id),
-            "session": str(capture.session.public_id),
-        },
-    )
+    """Tell the booth that took ``capture``, and the event's monitors, that it is rendered."""
+    message = {
+        "type": "capture.ready",
+        "capture": str(capture.public_id),
+        "session": str(capture.session.public_id),
+    }
+    to_booth = publish(booth_group(capture.session.booth), message)
+    return publish(event_group(capture.event), message) and to_booth

@@ -109,6 +109,22 @@ def access_booth_by_token(token: str) -> Booth | None:
     return None
 
 
+def access_booth_by_ticket(ticket: str) -> Booth | None:
+    """Return the usable booth named by a valid WebSocket ticket, or None.
+
+    An expired, forged or malformed ticket and a revoked booth all give None.
+    """
+    booth_id = tokens.booth_id_from_ticket(ticket)
+    if booth_id is None:
+        return None
+    return (
+        Booth.objects.usable()
+        .select_related("organiser", "current_event")
+        .filter(public_id=booth_id)
+        .first()
+    )
+
+
 def access_booth(
     user: AbstractBaseUser | AnonymousUser, organiser_slug: str, booth_id: str, *, perm: Perm
 ) -> Booth:

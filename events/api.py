@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from events import services
+from events import services, tokens
 from events.models import Booth
 from events.permissions import BoothTokenAuthentication, IsBooth
 
@@ -31,10 +31,21 @@ def booth_payload(booth: Booth) -> dict[str, Any]:
         "id": str(booth.public_id),
         "name": booth.name,
         "organiser": booth.organiser.name,
+        "camera": {
+            "width": booth.camera_width,
+            "height": booth.camera_height,
+            "mirror": booth.camera_mirror,
+            "brightness": booth.camera_brightness,
+            "contrast": booth.camera_contrast,
+            "zoom": booth.camera_zoom,
+        },
         "event": None
         if event is None
         else {
             "name": event.name,
+            "welcome_text": event.welcome_text,
+            "brand_color": event.brand_color,
+            "auto_snap": event.auto_snap,
             "countdown_seconds": event.countdown_seconds,
             "captures_per_session": event.captures_per_session,
             "smile_threshold": event.smile_threshold,
@@ -67,3 +78,21 @@ class BoothMeView(APIView):
         booth = request.auth
         assert isinstance(booth, Booth)  # noqa: S101  (IsBooth ran)
         return Response(booth_payload(booth), status=status.HTTP_200_OK)
+
+
+class SocketTicketView(APIView):
+    """Issue a short-lived signed ticket for the booth's WebSocket (``/ws/booth/``).
+
+    The kiosk sends it in the ``Sec-WebSocket-Protocol`` header as ``ticket.<ticket>``,
+    so no long-lived token travels in a URL (and into access logs).
+    """
+
+    authentication_classes = [BoothTokenAuthentication]
+    permission_classes = [IsBooth]
+
+    def post(self, request: Request) -> Response:
+        booth = request.auth
+        assert isinstance(booth, Booth)  # noqa: S101  (IsBooth ran)
+        return Response(
+            {"ticket": tokens.socket_ticket(booth.public_id), "expires_in": tokens.TICKET_MAX_AGE}
+        )

@@ -6,7 +6,7 @@ import uuid
 from typing import Self
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.timezone import now
@@ -102,6 +102,15 @@ class Event(models.Model):
     smile_threshold = models.FloatField(
         default=0.5, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
     )
+    auto_snap = models.BooleanField(
+        default=True, help_text="Booths snap by themselves when the guest smiles."
+    )
+    brand_color = models.CharField(
+        max_length=7,
+        default="#d6336c",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #d6336c.")],
+    )
+    welcome_text = models.CharField(max_length=120, default="Smile!", blank=True)
     countdown_seconds = models.PositiveSmallIntegerField(
         default=5, validators=[MaxValueValidator(30)]
     )
@@ -189,6 +198,13 @@ class Booth(models.Model):
     last_seen_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=now, editable=False)
+    # Camera settings the kiosk applies (getUserMedia and applyConstraints, if supported).
+    camera_width = models.PositiveSmallIntegerField(default=1280)
+    camera_height = models.PositiveSmallIntegerField(default=720)
+    camera_mirror = models.BooleanField(default=True, help_text="Show the preview mirrored.")
+    camera_brightness = models.FloatField(null=True, blank=True)
+    camera_contrast = models.FloatField(null=True, blank=True)
+    camera_zoom = models.FloatField(null=True, blank=True)
 
     objects = BoothQuerySet.as_manager()
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 
 from django.conf import settings
+from django.core import signing
 
 BOOTH_TOKEN_PREFIX = "bth_"  # noqa: S105  (a type prefix, not a secret)
 PAIRING_CODE_PREFIX = "pair_"
@@ -40,3 +42,25 @@ def new_pairing_code() -> tuple[str, str]:
     """Return ``(code, code_hash)`` for a one-time booth pairing code."""
     code = f"{PAIRING_CODE_PREFIX}{secrets.token_urlsafe(18)}"
     return code, hash_secret(code)
+
+
+TICKET_SALT = "boothsite.socket-ticket"
+TICKET_MAX_AGE = 60
+
+
+def socket_ticket(booth_id: uuid.UUID) -> str:
+    """Return a signed ticket naming the booth, valid for ``TICKET_MAX_AGE`` seconds.
+
+    Tickets are URL-safe (they travel in a WebSocket subprotocol) and reusable within
+    their minute, so a kiosk can reconnect after a network blip.
+    """
+    return signing.dumps(booth_id.hex, salt=TICKET_SALT, compress=False).replace(":", ".")
+
+
+def booth_id_from_ticket(ticket: str) -> uuid.UUID | None:
+    """Return the booth id a valid, unexpired ticket names, or None."""
+    try:
+        value = signing.loads(ticket.replace(".", ":"), salt=TICKET_SALT, max_age=TICKET_MAX_AGE)
+        return uuid.UUID(str(value))
+    except (signing.BadSignature, ValueError):
+        return None

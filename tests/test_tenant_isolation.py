@@ -20,6 +20,7 @@ PNG = "data:image/png;base64," + base64.b64encode(factories.image_bytes("PNG")).
 # (method, URL template, body): every booth endpoint that takes a session id.
 BOOTH_SESSION_ENDPOINTS = [
     ("get", "/api/v1/booth/sessions/{id}/", None),
+    ("get", "/api/v1/booth/sessions/{id}/qr.svg", None),
     ("post", "/api/v1/booth/sessions/{id}/captures/", {"image": PNG}),
     ("post", "/api/v1/booth/sessions/{id}/finish/", None),
     ("post", "/api/v1/booth/sessions/{id}/share/sms/", {"phone": "+447400123456"}),

@@ -99,3 +99,11 @@ def test_booth_page_renders(anon_client, db):
     response = anon_client.get("/booth/")
     assert response.status_code == 200
     assert b"booth.js" in response.content
+
+
+def test_session_qr_code_is_svg_for_the_booth(booth_client_a, tenant_a):
+    session = factories.make_session(tenant_a.booth)
+    response = booth_client_a.get(f"/api/v1/booth/sessions/{session.public_id}/qr.svg")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/svg+xml"
+    assert response.content.startswith(b"<svg")

@@ -70,3 +70,26 @@ def test_rotated_token_replaces_the_old_one(tenant_a):
 def test_booth_cannot_be_given_another_organisers_event(tenant_a, tenant_b):
     with pytest.raises(ValueError, match="another organiser"):
         services.assign_event(tenant_a.booth, tenant_b.event)
+
+
+def test_me_describes_camera_and_branding(tenant_a):
+    tenant_a.booth.camera_zoom = 1.5
+    tenant_a.booth.save()
+    body = booth_client(tenant_a.token).get("/api/v1/booth/me/").json()
+    assert body["camera"]["zoom"] == 1.5
+    assert body["camera"]["mirror"] is True
+    assert body["event"]["brand_color"] == "#d6336c"
+    assert body["event"]["auto_snap"] is True
+
+
+def test_socket_tickets_name_the_booth_and_expire(tenant_a, time_machine):
+    from events import access, tokens
+
+    response = booth_client(tenant_a.token).post("/api/v1/booth/socket-ticket/")
+    assert response.status_code == 200
+    ticket = response.json()["ticket"]
+    assert ":" not in ticket
+    assert access.access_booth_by_ticket(ticket) == tenant_a.booth
+    assert access.access_booth_by_ticket(ticket[:-2] + "xx") is None
+    time_machine.move_to(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=tokens.TICKET_MAX_AGE + 5))
+    assert access.access_booth_by_ticket(ticket) is None

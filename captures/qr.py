@@ -1,0 +1,10 @@
+"""QR codes for guest links (segno), as inline SVG the kiosk drops into its page."""
+
+from __future__ import annotations
+
+import segno
+
+
+def qr_svg(url: str, *, scale: int = 8) -> str:
+    """Return an ``<svg>`` element encoding ``url`` (error correction M, 4-module border)."""
+    return str(segno.make(url, error="m").svg_inline(scale=scale, dark="#111", light="#fff"))
