@@ -147,7 +147,7 @@ if not DEBUG:
     require("REDIS_URL", REDIS_URL or CELERY_BROKER_URL, when=PRODUCTION_WHEN)
 # With no broker, tasks run in-process (eagerly) so a clone works out of the box.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
-CELERY_BROKER_URL = CELERY_BROKER_URL or "memory://"
+CELERY_BROKER_URL = CELERY_BROKER_URL or "memory://localhost/"
 
 if REDIS_URL:
     CHANNEL_LAYERS: dict[str, Any] = {

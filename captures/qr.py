@@ -6,5 +6,9 @@ import segno
 
 
 def qr_svg(url: str, *, scale: int = 8) -> str:
-    """Return an ``<svg>`` element encoding ``url`` (error correction M, 4-module border)."""
-    return str(segno.make(url, error="m").svg_inline(scale=scale, dark="#111", light="#fff"))
+    """Return an ``<svg>`` element encoding ``url`` (error correction M, 4-module border).
+
+    The element has a viewBox and no size, so the page sizes it.
+    """
+    code = segno.make(url, error="m")
+    return str(code.svg_inline(scale=scale, dark="#111", light="#fff", omitsize=True))

@@ -1,133 +1,397 @@
-// Boothsite kiosk: pairing, live preview, countdown snap, upload, finish, share.
+// Boothsite kiosk: pairing, live preview, smile scoring over a WebSocket, countdown and
+// auto snaps, uploads that survive a lost connection (IndexedDB), sharing by QR or SMS.
 "use strict";
 (function () {
   const TOKEN_KEY = "boothsite.booth_token";
+  const IDLE_MS = 60000;
+  const FRAME_MS = 250;
   const $ = (id) => document.getElementById(id);
-  let token = localStorage.getItem(TOKEN_KEY);
-  let booth = null;
-  let session = null;
-  let taken = 0;
+  const state = {
+    token: localStorage.getItem(TOKEN_KEY), booth: null, session: null, taken: 0,
+    socket: null, lastScore: 0, snapping: false, idleTimer: null, frameTimer: null,
+  };
 
+  // ---- small helpers ----------------------------------------------------------------
   function show(id) {
     for (const el of document.querySelectorAll(".screen")) el.hidden = el.id !== id;
   }
-
+  function say(text) { $("booth-status").textContent = text || ""; }
+  function el(tag, attrs, children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+    for (const child of children || []) node.append(child);
+    return node;
+  }
+  class HttpError extends Error {
+    constructor(message, status) { super(message); this.status = status; }
+  }
+  function errorText(data, fallback) {
+    if (data && data.detail) return data.detail;
+    if (data && typeof data === "object") return Object.values(data).flat().join(" ");
+    return fallback;
+  }
   async function api(method, path, body) {
-    const headers = { Authorization: "Booth " + token };
+    const headers = { Authorization: "Booth " + state.token };
     let payload = body;
     if (body && !(body instanceof FormData)) {
       headers["Content-Type"] = "application/json";
       payload = JSON.stringify(body);
     }
     const response = await fetch("/api/v1/booth/" + path, { method, headers, body: payload });
-    const data = await response.json().catch(() => ({}));
-    if (!response.ok) {
-      const error = new Error(data.detail || Object.values(data).flat().join(" ") || response.statusText);
-      error.status = response.status;
-      throw error;
-    }
+    const data = response.headers.get("Content-Type") === "application/json" ? await response.json() : null;
+    if (!response.ok) throw new HttpError(errorText(data, response.statusText), response.status);
     return data;
   }
 
+  // ---- offline queue (IndexedDB): uploads and finishes wait for the connection ---------
+  const queue = {
+    db: null,
+    open() {
+      return new Promise((resolve, reject) => {
+        const request = indexedDB.open("boothsite", 1);
+        request.onupgradeneeded = () => request.result.createObjectStore("requests", { keyPath: "id", autoIncrement: true });
+        request.onsuccess = () => { this.db = request.result; resolve(); };
+        request.onerror = () => reject(request.error);
+      });
+    },
+    tx(mode) { return this.db.transaction("requests", mode).objectStore("requests"); },
+    add(item) {
+      return new Promise((resolve) => { const r = this.tx("readwrite").add(item); r.onsuccess = () => resolve(); });
+    },
+    all() {
+      return new Promise((resolve) => { const r = this.tx("readonly").getAll(); r.onsuccess = () => resolve(r.result); });
+    },
+    remove(id) {
+      return new Promise((resolve) => { const r = this.tx("readwrite").delete(id); r.onsuccess = () => resolve(); });
+    },
+  };
+  let flushing = false;
+  async function showQueue() {
+    const count = (await queue.all()).length;
+    $("queue-badge").hidden = count === 0;
+    $("queue-badge").textContent = count + (count === 1 ? " photo waiting to upload" : " items waiting to upload");
+  }
+  async function flushQueue() {
+    if (flushing || !state.token) return;
+    flushing = true;
+    try {
+      for (const item of await queue.all()) {
+        let body = item.json || null;
+        if (item.blob) {
+          body = new FormData();
+          body.append("image", item.blob, "snap.jpg");
+          body.append("trigger", item.trigger);
+          if (item.smile !== null) body.append("smile_score", String(item.smile));
+        }
+        try {
+          await api("POST", item.path, body);
+        } catch (e) {
+          if (!(e instanceof HttpError) || e.status >= 500) break; // still offline: keep order
+        }
+        await queue.remove(item.id);
+      }
+    } finally {
+      flushing = false;
+      showQueue();
+    }
+  }
+  async function send(path, item) {
+    try {
+      await flushQueue();
+      if ((await queue.all()).length) throw new TypeError("queue not empty");
+      const result = await api("POST", path, item.blob ? formOf(item) : item.json);
+      return result;
+    } catch (e) {
+      if (e instanceof HttpError && e.status < 500) throw e;
+      await queue.add({ ...item, path });
+      showQueue();
+      return null;
+    }
+  }
+  function formOf(item) {
+    const form = new FormData();
+    form.append("image", item.blob, "snap.jpg");
+    form.append("trigger", item.trigger);
+    if (item.smile !== null) form.append("smile_score", String(item.smile));
+    return form;
+  }
+
+  // ---- pairing --------------------------------------------------------------------------
   async function pair(code) {
     const response = await fetch("/api/v1/booth/pair/", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ code }),
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ code }),
     });
     const data = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(data.detail || "Pairing failed.");
-    token = data.token;
-    localStorage.setItem(TOKEN_KEY, token);
+    if (!response.ok) throw new Error(errorText(data, "Pairing failed."));
+    state.token = data.token;
+    localStorage.setItem(TOKEN_KEY, state.token);
+  }
+  function unpaired(message) {
+    localStorage.removeItem(TOKEN_KEY);
+    state.token = null;
+    if (message) { $("pair-error").textContent = message; $("pair-error").hidden = false; }
+    show("unpaired");
   }
 
-  async function start() {
-    const fragment = new URLSearchParams(location.hash.slice(1));
-    if (fragment.get("pair")) {
-      history.replaceState(null, "", location.pathname);
-      try { await pair(fragment.get("pair")); } catch (e) { $("pair-error").textContent = e.message; $("pair-error").hidden = false; }
-    }
-    if (!token) return show("unpaired");
-    try {
-      booth = await api("GET", "me/");
-    } catch (e) {
-      if (e.status === 401) { localStorage.removeItem(TOKEN_KEY); token = null; return show("unpaired"); }
-      $("booth-status").textContent = e.message;
-    }
-    $("event-name").textContent = booth && booth.event ? booth.event.name : "This booth is not assigned to an event.";
-    show("live");
-    try {
-      const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false });
-      $("preview").srcObject = stream;
-    } catch (e) {
-      $("booth-status").textContent = "The camera is not available: " + e.message;
-    }
-  }
-
-  function grab() {
+  // ---- camera ---------------------------------------------------------------------------
+  async function startCamera(camera) {
     const video = $("preview");
-    const canvas = document.createElement("canvas");
-    canvas.width = video.videoWidth || 640;
-    canvas.height = video.videoHeight || 480;
+    video.classList.toggle("mirrored", camera.mirror);
+    const stream = await navigator.mediaDevices.getUserMedia({
+      video: { width: { ideal: camera.width }, height: { ideal: camera.height } }, audio: false,
+    });
+    video.srcObject = stream;
+    const track = stream.getVideoTracks()[0];
+    const supported = track.getCapabilities ? track.getCapabilities() : {};
+    const advanced = {};
+    for (const key of ["brightness", "contrast", "zoom"]) {
+      if (camera[key] !== null && key in supported) advanced[key] = camera[key];
+    }
+    if (Object.keys(advanced).length) await track.applyConstraints({ advanced: [advanced] }).catch(() => {});
+  }
+  function grab(maxWidth, quality) {
+    const video = $("preview");
+    const scale = Math.min(1, maxWidth / (video.videoWidth || maxWidth));
+    const canvas = el("canvas");
+    canvas.width = Math.round((video.videoWidth || 640) * scale);
+    canvas.height = Math.round((video.videoHeight || 480) * scale);
     canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
-    return new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.92));
+    return new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", quality));
   }
 
+  // ---- live smile scoring -----------------------------------------------------------------
+  async function connectSocket() {
+    try {
+      const { ticket } = await api("POST", "socket-ticket/");
+      const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+      const socket = new WebSocket(scheme + location.host + "/ws/booth/", ["boothsite.v1", "ticket." + ticket]);
+      socket.binaryType = "arraybuffer";
+      socket.onopen = () => { $("connection").textContent = "Live"; };
+      socket.onclose = () => {
+        $("connection").textContent = "Reconnecting…";
+        state.socket = null;
+        setTimeout(connectSocket, 3000);
+      };
+      socket.onmessage = (event) => onSocketMessage(JSON.parse(event.data));
+      state.socket = socket;
+    } catch (e) {
+      $("connection").textContent = "Offline";
+      setTimeout(connectSocket, 5000);
+    }
+  }
+  function onSocketMessage(message) {
+    if (message.type === "smile") {
+      state.lastScore = message.score;
+      $("meter-fill").style.width = Math.round(message.score * 100) + "%";
+    } else if (message.type === "trigger") {
+      if (state.session && $("auto").checked && !state.snapping) snap("smile");
+    } else if (message.type === "capture.ready") {
+      if (state.session && message.session === state.session.id) refreshSession();
+    }
+  }
+  function streamFrames() {
+    clearInterval(state.frameTimer);
+    state.frameTimer = setInterval(async () => {
+      const socket = state.socket;
+      if (!socket || socket.readyState !== WebSocket.OPEN || !state.session || state.snapping) return;
+      if (!$("auto").checked || socket.bufferedAmount > 0) return;
+      const frame = await grab(640, 0.7);
+      if (frame) socket.send(await frame.arrayBuffer());
+    }, FRAME_MS);
+  }
+
+  // ---- the session --------------------------------------------------------------------------
+  function resetIdle() {
+    clearTimeout(state.idleTimer);
+    state.idleTimer = setTimeout(toAttract, IDLE_MS);
+  }
+  function toAttract() {
+    state.session = null;
+    state.taken = 0;
+    for (const id of ["drawer", "share-drawer", "qr"]) $(id).replaceChildren();
+    $("strip-box").replaceChildren(el("p", { id: "strip-status" }, ["Making your strip…"]));
+    $("phone").value = "";
+    $("sms-status").textContent = "";
+    $("attract").hidden = false;
+    $("live-controls").hidden = true;
+    say("");
+    show("stage");
+  }
+  async function startSession() {
+    resetIdle();
+    try {
+      state.session = await api("POST", "sessions/");
+    } catch (e) {
+      say(e.status === 409 ? e.message : "Cannot start: " + e.message);
+      return;
+    }
+    state.taken = 0;
+    $("attract").hidden = true;
+    $("live-controls").hidden = false;
+    $("auto").checked = Boolean(state.booth.event && state.booth.event.auto_snap);
+    $("meter-mark").style.left = Math.round(state.session.event.smile_threshold * 100) + "%";
+    updateShotsLeft();
+    say($("auto").checked ? "Smile, or press Snap!" : "Press Snap when you are ready.");
+  }
+  function updateShotsLeft() {
+    const left = state.session.event.captures_per_session - state.taken;
+    $("shots-left").textContent = left + (left === 1 ? " photo left" : " photos left");
+  }
   async function countdown(seconds) {
     const box = $("countdown");
     box.hidden = false;
-    for (let s = seconds; s > 0; s--) { box.textContent = s; await new Promise((r) => setTimeout(r, 1000)); }
+    for (let s = seconds; s > 0; s--) {
+      box.textContent = s;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
     box.hidden = true;
   }
-
-  async function snap() {
+  async function snap(trigger) {
+    if (!state.session || state.snapping) return;
+    state.snapping = true;
     $("snap").disabled = true;
+    resetIdle();
     try {
-      if (!session) { session = await api("POST", "sessions/"); taken = 0; $("drawer").replaceChildren(); }
-      await countdown(session.event.countdown_seconds);
-      const form = new FormData();
-      form.append("image", await grab(), "snap.jpg");
-      form.append("trigger", "countdown");
-      const capture = await api("POST", "sessions/" + session.id + "/captures/", form);
-      taken += 1;
-      const item = document.createElement("li");
-      const img = document.createElement("img");
-      img.src = capture.thumbnail_url; img.alt = "Snap " + taken;
-      item.append(img); $("drawer").append(item);
-      $("finish").hidden = false;
-      if (taken >= session.event.captures_per_session) await finish();
+      if (trigger === "countdown") await countdown(state.session.event.countdown_seconds);
+      $("flash").hidden = false;
+      setTimeout(() => { $("flash").hidden = true; }, 250);
+      const blob = await grab(1920, 0.92);
+      const item = { blob, trigger, smile: trigger === "smile" ? state.lastScore : null };
+      const shot = el("li", { class: "shot pending" }, [el("img", { src: URL.createObjectURL(blob), alt: "Snap " + (state.taken + 1) })]);
+      $("drawer").append(shot);
+      state.taken += 1;
+      updateShotsLeft();
+      const capture = await send("sessions/" + state.session.id + "/captures/", item);
+      shot.dataset.capture = capture ? capture.id : "";
+      if (capture) waitForVariants(capture.id, 0);
+      say(capture ? "Got it!" : "Saved on this booth; it will upload when the connection is back.");
+      if (state.taken >= state.session.event.captures_per_session) await finish();
     } catch (e) {
-      $("booth-status").textContent = e.message;
+      say(e.message);
     } finally {
+      state.snapping = false;
       $("snap").disabled = false;
     }
   }
-
-  async function finish() {
-    const done = await api("POST", "sessions/" + session.id + "/finish/");
-    $("share-link").href = done.share_url;
-    $("share-link").textContent = done.share_url;
-    show("share");
+  async function refreshSession() {
+    if (!state.session) return null;
+    try {
+      const session = await api("GET", "sessions/" + state.session.id + "/");
+      renderDrawer(session);
+      return session;
+    } catch (e) {
+      return null;
+    }
   }
-
+  // capture.ready over the socket updates the drawer at once; polling covers a socket
+  // that is down.
+  async function waitForVariants(captureId, tries) {
+    const shot = document.querySelector(`#drawer [data-capture="${captureId}"]`);
+    if (!shot || shot.querySelector(".variants") || tries > 30) return;
+    await refreshSession();
+    setTimeout(() => waitForVariants(captureId, tries + 1), 1000);
+  }
+  function renderDrawer(session) {
+    for (const capture of session.captures) {
+      const shot = document.querySelector(`#drawer [data-capture="${capture.id}"]`);
+      if (!shot) continue;
+      shot.classList.toggle("pending", capture.status === "pending");
+      if (capture.status !== "pending" && !shot.querySelector(".variants")) {
+        const list = el("ul", { class: "variants" });
+        for (const variant of capture.variants) {
+          list.append(el("li", {}, [el("a", { href: variant.url, download: "" }, [el("img", { src: variant.thumbnail_url, alt: variant.name })])]));
+        }
+        shot.append(list);
+      }
+    }
+  }
+  async function finish() {
+    const session = state.session;
+    show("share");
+    $("share-link").href = session.share_url;
+    $("download-all").href = session.share_url;
+    const finished = await send("sessions/" + session.id + "/finish/", { json: {} });
+    try {
+      const svg = await fetch("/api/v1/booth/sessions/" + session.id + "/qr.svg", { headers: { Authorization: "Booth " + state.token } });
+      if (svg.ok) $("qr").innerHTML = await svg.text();
+    } catch (e) { /* offline: the link below still works later */ }
+    if (finished === null) {
+      $("strip-status").textContent = "Your strip will be made when the booth is back online.";
+      return;
+    }
+    pollStrip(session.id, 0);
+  }
+  async function pollStrip(sessionId, tries) {
+    if (!state.session || state.session.id !== sessionId) return;
+    const session = await refreshSession();
+    if (session && session.ready) {
+      const box = $("strip-box");
+      box.replaceChildren();
+      for (const strip of session.strips) {
+        box.append(el("a", { href: strip.url, download: "" }, [el("img", { src: strip.thumbnail_url, alt: "Your photo strip", class: "strip-image" })]));
+      }
+      const list = $("share-drawer");
+      list.replaceChildren();
+      for (const capture of session.captures) {
+        list.append(el("li", {}, [el("a", { href: capture.url, download: "" }, [el("img", { src: capture.thumbnail_url, alt: "Photo" })])]));
+      }
+      return;
+    }
+    if (tries < 60) setTimeout(() => pollStrip(sessionId, tries + 1), 1000);
+  }
   async function sendSms(event) {
     event.preventDefault();
+    resetIdle();
+    const phone = $("phone").value.trim();
+    if (!phone) { $("sms-status").textContent = "Enter your mobile number, starting with + and your country code."; return; }
     $("sms-status").textContent = "Sending…";
     try {
-      await api("POST", "sessions/" + session.id + "/share/sms/", { phone: $("phone").value });
-      $("sms-status").textContent = "Sent! Check your phone.";
+      const sent = await send("sessions/" + state.session.id + "/share/sms/", { json: { phone } });
+      $("sms-status").textContent = sent ? "Sent! Check your phone." : "Saved; the text goes out when the booth is back online.";
     } catch (e) {
       $("sms-status").textContent = e.message;
     }
   }
 
+  // ---- start ---------------------------------------------------------------------------------
+  async function start() {
+    await queue.open();
+    showQueue();
+    const fragment = new URLSearchParams(location.hash.slice(1));
+    if (fragment.get("pair")) {
+      history.replaceState(null, "", location.pathname);
+      try { await pair(fragment.get("pair")); } catch (e) { return unpaired(e.message); }
+    }
+    if (!state.token) return unpaired();
+    try {
+      state.booth = await api("GET", "me/");
+    } catch (e) {
+      if (e.status === 401) return unpaired("This booth was unpaired or revoked. Pair it again.");
+      say("Offline: " + e.message);
+      state.booth = { event: null, camera: { width: 1280, height: 720, mirror: true } };
+    }
+    const event = state.booth.event;
+    $("event-name").textContent = event ? event.name : "This booth is not assigned to an event.";
+    $("welcome").textContent = event ? event.welcome_text : "Ask the organiser to assign an event.";
+    if (event) document.documentElement.style.setProperty("--accent", event.brand_color);
+    $("start").disabled = !event;
+    toAttract();
+    try { await startCamera(state.booth.camera); } catch (e) { say("The camera is not available: " + e.message); }
+    connectSocket();
+    streamFrames();
+    flushQueue();
+    setInterval(flushQueue, 5000);
+  }
+
   $("pair-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    try { await pair($("pair-code").value.trim()); start(); } catch (e) { $("pair-error").textContent = e.message; $("pair-error").hidden = false; }
+    try { await pair($("pair-code").value.trim()); $("pair-error").hidden = true; start(); } catch (e) { $("pair-error").textContent = e.message; $("pair-error").hidden = false; }
   });
-  $("snap").addEventListener("click", snap);
-  $("finish").addEventListener("click", () => finish().catch((e) => { $("booth-status").textContent = e.message; }));
+  $("start").addEventListener("click", startSession);
+  $("snap").addEventListener("click", () => snap("countdown"));
   $("sms-form").addEventListener("submit", sendSms);
-  $("again").addEventListener("click", () => { session = null; $("phone").value = ""; $("sms-status").textContent = ""; $("finish").hidden = true; $("drawer").replaceChildren(); show("live"); });
+  $("done").addEventListener("click", toAttract);
+  window.addEventListener("online", flushQueue);
+  for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, () => { if (state.session) resetIdle(); });
   start();
 })();

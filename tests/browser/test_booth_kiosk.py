@@ -1,0 +1,82 @@
+"""The booth kiosk in headless chromium with a fake webcam showing a real face."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import Site, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def open_booth(page, pairing_url: str) -> None:
+    page.goto(pairing_url)
+    page.wait_for_selector("#start:not([disabled])")
+    deadline = time.monotonic() + 15
+    while not page.evaluate("() => document.getElementById('preview').videoWidth > 0"):
+        assert time.monotonic() < deadline, "the fake camera never started"
+        time.sleep(0.1)
+
+
+def captures(site: Site) -> list[tuple[str, str]]:
+    return site.query("SELECT trigger, render_status FROM captures_capture ORDER BY id")
+
+
+def test_countdown_snaps_share_by_qr_and_sms(site, pairing_url, browser_for):
+    site.set_event(captures_per_session=2, countdown_seconds=2)
+    page = browser_for(smiling=False)
+    open_booth(page, pairing_url)
+    assert page.inner_text("#event-name") == "Demo Party"
+    screenshot(page, "attract")
+    page.click("#start")
+    page.uncheck("#auto")
+    screenshot(page, "live")
+    page.click("#snap")
+    page.wait_for_selector("#countdown:not([hidden])")
+    screenshot(page, "countdown")
+    page.wait_for_selector("#drawer li")
+    page.wait_for_selector("#drawer li .variants img")
+    screenshot(page, "drawer")
+    page.click("#snap")
+    page.wait_for_selector("#share:not([hidden])")
+    page.wait_for_selector("#qr svg")
+    page.wait_for_selector("#strip-box img.strip-image")
+    page.fill("#phone", "07400")
+    page.click("#sms-form button")
+    expect(page.locator("#sms-status")).to_contain_text("international format")
+    page.fill("#phone", "+44 7400 123456")
+    page.click("#sms-form button")
+    expect(page.locator("#sms-status")).to_contain_text("Sent!")
+    screenshot(page, "share")
+    assert captures(site) == [("countdown", "ready"), ("countdown", "ready")]
+    assert site.query("SELECT status FROM captures_strip") == [("ready",)]
+    assert site.query("SELECT status, gateway FROM messaging_smsmessage") == [
+        ("submitted", "console")
+    ]
+    page.click("#done")
+    page.wait_for_selector("#attract:not([hidden])")
+    assert page.locator("#drawer li").count() == 0
+
+
+def test_upload_made_while_the_server_is_down_arrives_later(site, pairing_url, browser_for):
+    site.set_event(captures_per_session=4, countdown_seconds=1)
+    page = browser_for(smiling=False)
+    open_booth(page, pairing_url)
+    page.click("#start")
+    page.uncheck("#auto")
+    site.stop()
+    page.click("#snap")
+    page.wait_for_selector("#queue-badge:not([hidden])")
+    assert "waiting" in page.inner_text("#queue-badge")
+    assert captures(site) == []
+    site.start()
+    page.reload()  # the snap waited in IndexedDB: nothing is lost on a reload
+    deadline = time.monotonic() + 30
+    while not captures(site):
+        assert time.monotonic() < deadline, "the queued snap never arrived"
+        time.sleep(0.2)
+    expect(page.locator("#queue-badge")).to_be_hidden()
+    assert captures(site) == [("countdown", "ready")]
