@@ -36,47 +36,38 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def worker(media_root: Path, tmp_path: Path) -> Iterator[Path]:
-    """Start a Celery worker on a fresh queue; yield its log file; stop it afterwards."""
-    queue = f"test-{uuid.uuid4().hex[:8]}"
+def start_worker(
+    media_root: Path, log: Path, queue: str, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start ``celery worker`` (its own process group) on ``queue`` against the test database."""
     db = connection.settings_dict
     host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
-    database_url = f"postgres://{db['USER'] or ''}@{host}:{port}/{db['NAME']}"
-    log = tmp_path / "worker.log"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "boothsite.settings",
         "DEBUG": "true",
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": f"postgres://{db['USER'] or ''}@{host}:{port}/{db['NAME']}",
         "MEDIA_ROOT": str(media_root),
         "BOOTHSITE_SMS_GATEWAY": "console",
         "BOOTHSITE_STORAGE": "local",
         "CELERY_TASK_DEFAULT_QUEUE": queue,
+        **(extra_env or {}),
     }
     with log.open("w") as out:
-        process = subprocess.Popen(  # noqa: S603
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "boothsite",
-                "worker",
-                "--pool",
-                "solo",
-                "-Q",
-                queue,
-                "--loglevel",
-                "INFO",
-                "--without-gossip",
-                "--without-mingle",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+        return subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "celery", "-A", "boothsite", "worker", "--pool", "prefork",
+             "--concurrency", "1", "-Q", queue, "--loglevel", "INFO", "--without-gossip",
+             "--without-mingle"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+
+
+@pytest.fixture
+def worker(media_root: Path, tmp_path: Path) -> Iterator[Path]:
+    """Start a Celery worker on a fresh queue; yield its log file; stop it afterwards."""
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    log = tmp_path / "worker.log"
+    process = start_worker(media_root, log, queue)
     conf = celery_app.conf
     saved = (conf.task_always_eager, conf.task_default_queue)
     conf.task_always_eager, conf.task_default_queue = False, queue
@@ -88,7 +79,7 @@ def worker(media_root: Path, tmp_path: Path) -> Iterator[Path]:
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def wait_for(condition, log: Path, seconds: float = 90) -> None:
@@ -129,3 +120,51 @@ def test_worker_renders_variants_and_strip_and_sends_the_sms(worker, tenant_a, b
     assert detail["ready"] is True
     assert all(c["status"] == "ready" for c in detail["captures"])
     assert "7400123456" not in worker.read_text()
+
+
+def test_worker_killed_after_vonage_accepted_sends_no_second_sms(media_root, tmp_path, tenant_a):
+    """SIGKILL the pool process while Vonage (the TLS stub) holds its answer: one SMS only.
+
+    The stub receives the message, then waits before answering; the worker's child is
+    killed in that window. With late acknowledgement and reject-on-worker-lost the task
+    is delivered again, finds the message already claimed ("sending") and sends nothing
+    (RELIABILITY 11 and 52).
+    """
+    from captures import services as capture_services
+    from messaging import services as sms_services
+    from tests.vonage_stub import VonageStub
+
+    stub = VonageStub(tmp_path)
+    stub.script.append(("hang", 5))
+    vonage_env = {
+        "BOOTHSITE_SMS_GATEWAY": "vonage",
+        "VONAGE_API_KEY": "stub-key",
+        "VONAGE_API_SECRET": "stub-secret",
+        "VONAGE_SIGNATURE_SECRET": "stub-signature",
+        "VONAGE_REST_HOST": stub.host,
+        "REQUESTS_CA_BUNDLE": str(stub.ca_file),
+    }
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    log = tmp_path / "worker.log"
+    session = factories.make_session(tenant_a.booth)
+    capture_services.record_capture(session, factories.image_bytes("PNG"))
+    conf = celery_app.conf
+    saved = (conf.task_always_eager, conf.task_default_queue)
+    conf.task_always_eager, conf.task_default_queue = False, queue
+    process = start_worker(media_root, log, queue, vonage_env)
+    try:
+        sms = sms_services.queue_share_sms(tenant_a.booth, session, "+447400123456")
+        wait_for(lambda: len(stub.requests) == 1, log, seconds=60)
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        assert children, log.read_text()
+        os.kill(int(children[0]), signal.SIGKILL)
+        wait_for(lambda: log.read_text().count("send_sms_message") >= 3, log, seconds=60)
+        time.sleep(2)
+    finally:
+        conf.task_always_eager, conf.task_default_queue = saved
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+        stub.close()
+    assert len(stub.requests) == 1
+    sms.refresh_from_db()
+    assert sms.status == "sending"
