@@ -1,8 +1,15 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class CapturesConfig(AppConfig):
     name = "captures"
     verbose_name = "Captures"
+
+    def ready(self) -> None:
+        if settings.BOOTHSITE_SMILE_DETECTOR:
+            from captures import smile
+
+            smile.set_default_detector(settings.BOOTHSITE_SMILE_DETECTOR)
