@@ -17,10 +17,13 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from captures import routing  # noqa: E402
+from captures.ws_auth import BoothTicketAuthMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(URLRouter(routing.websocket_urlpatterns)),
+        "websocket": AllowedHostsOriginValidator(
+            BoothTicketAuthMiddleware(URLRouter(routing.websocket_urlpatterns))
+        ),
     }
 )

@@ -1,8 +1,13 @@
-"""WebSocket routes, wrapped by the origin check in ``boothsite.asgi``."""
+"""WebSocket routes, wrapped by the origin check and booth authentication in ``asgi``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-# TODO(#4): the live smile consumer at /ws/booth/ joins here.
-websocket_urlpatterns: list[Any] = []
+from django.urls import path
+
+from captures import consumers
+
+websocket_urlpatterns: list[Any] = [
+    path("ws/booth/", consumers.SmileConsumer.as_asgi()),  # type: ignore[arg-type]
+]
