@@ -149,11 +149,14 @@ if not DEBUG:
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_BROKER_URL = CELERY_BROKER_URL or "memory://localhost/"
 
+# channels-redis blocks on BZPOPMIN for 5 s per receive; the socket must wait longer, or
+# redis-py gives up mid-wait ("Timeout reading") and the consumer dies with 1011.
+REDIS_HOST = {"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 3}
 if REDIS_URL:
     CHANNEL_LAYERS: dict[str, Any] = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "boothsite:ws:"},
+            "CONFIG": {"hosts": [REDIS_HOST], "prefix": "boothsite:ws:"},
         }
     }
     CACHES: dict[str, Any] = {

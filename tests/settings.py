@@ -14,7 +14,7 @@ from pathlib import Path
 os.environ.setdefault("DEBUG", "true")
 
 from boothsite.settings import *  # noqa: F403
-from boothsite.settings import REDIS_URL
+from boothsite.settings import REDIS_HOST, REDIS_URL
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True
@@ -33,7 +33,10 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "boothsite-test:ws:"},
+            "CONFIG": {
+                "hosts": [{**REDIS_HOST, "address": REDIS_URL}],
+                "prefix": "boothsite-test:ws:",
+            },
         }
     }
     CACHES = {
