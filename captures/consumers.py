@@ -36,6 +36,9 @@ CLOSE_UNSUPPORTED = 1003
 CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
 MAX_BAD_FRAMES = 10
+# Frames are decoded at reduced scale (libjpeg's DCT scaling) to about 320x240: a guest
+# at a booth is far larger than the detector needs, and decoding is half the work.
+SCORING_SIZE = (320, 240)
 
 
 @dataclass
@@ -53,7 +56,7 @@ def score_frame(data: bytes) -> SmileResult:
     """
     from captures import smile
 
-    return smile.detect_smile(imaging.decode_frame(data))
+    return smile.detect_smile(imaging.decode_frame(data, target=SCORING_SIZE))
 
 
 class SmileConsumer(AsyncWebsocketConsumer):
