@@ -73,8 +73,21 @@ class DeliveryReceiptInline(admin.TabularInline[DeliveryReceipt, SmsMessage]):
         return False
 
 
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
+    """A ledger view: staff may look, nobody may add, change or delete from the admin."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(SmsMessage)
-class SmsMessageAdmin(admin.ModelAdmin[SmsMessage]):
+class SmsMessageAdmin(ReadOnlyAdmin):
     list_display = [
         "created_at", "masked_to", "status", "gateway", "organiser", "event",
         "requested_by", "provider_message_id", "price", "network", "error_code",
@@ -190,15 +203,6 @@ class SmsMessageAdmin(admin.ModelAdmin[SmsMessage]):
         context["back"] = reverse("admin:messaging_smsmessage_change", args=[sms.pk])
         return TemplateResponse(request, "admin/messaging/smsmessage/reveal.html", context)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(SendingPause)
 class SendingPauseAdmin(admin.ModelAdmin[SendingPause]):
@@ -219,7 +223,7 @@ class SendingPauseAdmin(admin.ModelAdmin[SendingPause]):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin[AuditEntry]):
+class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "action", "actor", "organiser", "event", "reason"]
     list_filter = ["action", "organiser"]
     list_select_related = ["actor", "organiser", "event"]
@@ -227,12 +231,3 @@ class AuditEntryAdmin(admin.ModelAdmin[AuditEntry]):
         "created_at", "action", "actor", "organiser", "event", "sms", "phone_hash", "reason",
         "detail",
     ]  # fmt: skip
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -385,10 +385,14 @@ def event_ledger(event: Event) -> QuerySet[SmsMessage]:
     return SmsMessage.objects.for_event(event).select_related("requested_by")
 
 
+def number_hash(phone: str) -> str:
+    """Return the keyed hash of any valid number; phones.InvalidPhone otherwise."""
+    return phones.phone_hash(phones.normalise_phone(phone, allowed_countries=phones.ALL_COUNTRIES))
+
+
 def messages_for_number(organiser: Organiser, phone: str) -> QuerySet[SmsMessage]:
     """Return the organiser's messages to ``phone`` (any valid E.164 number), by keyed hash."""
-    to = phones.normalise_phone(phone, allowed_countries=phones.ALL_COUNTRIES)
-    return SmsMessage.objects.for_organiser(organiser).filter(to_hash=phones.phone_hash(to))
+    return SmsMessage.objects.for_organiser(organiser).filter(to_hash=number_hash(phone))
 
 
 def erase_number(organiser: Organiser, phone: str, actor: AbstractBaseUser | None) -> int:
@@ -398,11 +402,9 @@ def erase_number(organiser: Organiser, phone: str, actor: AbstractBaseUser | Non
     nothing to do and caps still count) and one audit entry records the hash only.
     Returns how many messages held the number.
     """
+    to_hash = number_hash(phone)
     with transaction.atomic():
-        messages = messages_for_number(organiser, phone)
-        to_hash = phones.phone_hash(
-            phones.normalise_phone(phone, allowed_countries=phones.ALL_COUNTRIES)
-        )
+        messages = SmsMessage.objects.for_organiser(organiser).filter(to_hash=to_hash)
         count = messages.exclude(to="").update(to="")
         AuditEntry.objects.create(
             actor_id=actor.pk if actor else None,
