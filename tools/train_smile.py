@@ -26,6 +26,12 @@ takes about 13 minutes on one core (the first run also prepares the crops, 2.5 m
     taskset -c 0 .venv/bin/python tools/train_smile.py --seed 2027 \
         --cache /tmp/smile-crops.npz --out /tmp/smile-2027.onnx
     .venv/bin/python tools/train_smile.py --combine /tmp/smile-2026.onnx /tmp/smile-2027.onnx
+    taskset -c 0 .venv/bin/python tools/train_smile.py \
+        --quantize captures/smile_models/smile_cnn.onnx
+
+``--combine`` writes the float32 model ``smile_cnn.onnx``; ``--quantize`` writes from it
+the int8 model the product runs, ``smile_cnn_int8.onnx`` (calibrated on the GENKI
+training part only).
 
 Prints the crop-level accuracy on the validation part at the end; the whole-pipeline
 figures are ``bench/smile.py``'s.
@@ -34,6 +40,7 @@ figures are ``bench/smile.py``'s.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import time
@@ -53,6 +60,7 @@ from bench.smile import DATA, GENKI, genki_rows, is_validation, place_in_frame  
 from captures import smile  # noqa: E402
 
 SEED = 2026  # data preparation; the model's seed is --seed
+CALIBRATION_CROPS = 512  # activation ranges of the int8 model (--quantize)
 
 
 def say(message: str) -> None:
@@ -213,6 +221,38 @@ def combine(members: list[Path], out: Path) -> None:
     onnx.save(model, str(out))
 
 
+def quantize(source: Path, out: Path, crops: np.ndarray) -> None:
+    """Write an int8 copy of the ONNX model ``source`` to ``out``.
+
+    onnxruntime's static quantisation in QDQ format: weights int8 per output channel,
+    activations uint8 with ranges calibrated (min/max) on ``crops`` (N x 64 x 64 uint8
+    aligned training crops) and their mirror images, as ``captures.smile.SmileNet``
+    scores them. About 2.7 times faster than float32 on one x86 core.
+    """
+    quantization = importlib.import_module("onnxruntime.quantization")
+    both = smile.normalise_crops(np.concatenate([crops, crops[:, :, ::-1]]))
+    feeds = iter([{"crops": both[i : i + 1]} for i in range(len(both))])
+
+    class Calibration(quantization.CalibrationDataReader):  # type: ignore[misc,name-defined]
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            return next(feeds, None)
+
+    prepared = out.with_suffix(".pre.onnx")
+    quantization.quant_pre_process(str(source), str(prepared))
+    try:
+        quantization.quantize_static(
+            str(prepared),
+            str(out),
+            Calibration(),
+            quant_format=quantization.QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=quantization.QuantType.QUInt8,
+            weight_type=quantization.QuantType.QInt8,
+        )
+    finally:
+        prepared.unlink(missing_ok=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=7)
@@ -225,14 +265,36 @@ def main() -> int:
     parser.add_argument(
         "--cache", type=Path, default=None, help="npz of prepared crops (made if absent)"
     )
-    parser.add_argument("--out", type=Path, default=smile.MODEL_DIR / "smile_cnn.onnx")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="default: smile_cnn_int8.onnx with --quantize, else smile_cnn.onnx, in "
+        "captures/smile_models",
+    )
     parser.add_argument(
         "--combine",
         type=Path,
         nargs="+",
         help="instead of training: average these member ONNX models into --out",
     )
+    parser.add_argument(
+        "--quantize",
+        type=Path,
+        metavar="MODEL",
+        help="instead of training: write an int8 copy of MODEL to --out, calibrated on "
+        f"{CALIBRATION_CROPS} GENKI training-part crops",
+    )
     args = parser.parse_args()
+    if args.out is None:
+        args.out = smile.MODEL_DIR / ("smile_cnn_int8.onnx" if args.quantize else "smile_cnn.onnx")
+    if args.quantize:
+        finder = smile.FaceFinder()
+        crops, _ = genki_crops(finder, 1, False, np.random.default_rng(SEED))
+        pick = np.random.default_rng(SEED).choice(len(crops), CALIBRATION_CROPS, replace=False)
+        quantize(args.quantize, args.out, crops[np.sort(pick)])
+        say(f"wrote {args.out} ({args.out.stat().st_size} bytes)")
+        return 0
     if args.combine:
         combine(args.combine, args.out)
         say(f"wrote {args.out} ({args.out.stat().st_size} bytes)")
