@@ -2,9 +2,14 @@
 
 Starts daphne on loopback with PostgreSQL (a scratch database) and Redis as the channel
 layer, pairs N booths, and has each send a real GENKI-4K face in a 640x480 JPEG at F
-frames/s for S seconds. Prints scores/s per booth (min, median) and the round trip from
-sending a frame to receiving its score (p50, p95), next to the same numbers for one
-booth alone in the same run (the reference).
+frames/s for S seconds, on a fixed schedule as a camera delivers them. Two loads: booths
+starting at random points of the frame interval (independent cameras, what a venue
+sees), and all booths sending at the same instants (the worst case: 16 frames arrive
+together every 1/F s). Prints scores/s per booth (min, median), the round trip from
+sending a frame to receiving its score (p50, p95) and the server's own time from
+receiving a frame to sending its score (p95), next to one booth alone in the same run
+(the reference), and the server's CPU time per scored frame (its process and the
+scoring worker processes, ``BOOTHSITE_SMILE_PROCESSES``).
 
     .venv/bin/python bench/smile_load.py [--booths 16] [--fps 5] [--seconds 20]
 """
@@ -16,6 +21,7 @@ import asyncio
 import io
 import json
 import os
+import random
 import secrets
 import socket
 import statistics
@@ -26,6 +32,7 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+BENCH_SEED = 5
 PHOTOS = ROOT.parent / "shared" / "data" / "genki4k-dev" / "files"
 sys.path.insert(0, str(ROOT))
 
@@ -44,14 +51,37 @@ def frames(count: int) -> list[bytes]:
     return out
 
 
+def cpu_seconds(pid: int) -> dict[int, float]:
+    """CPU seconds (user + system) of process ``pid`` and its descendants, by pid (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[int, float] = {}
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            out[current] = (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, IndexError, ValueError):
+            continue
+    return out
+
+
 async def booth(
-    url: str, ticket: str, images: list[bytes], fps: int, seconds: float
-) -> tuple[int, list[float]]:
+    url: str, ticket: str, images: list[bytes], fps: int, seconds: float, phase: float
+) -> tuple[int, list[float], list[float]]:
+    """Stream ``images`` at ``fps`` for ``seconds``, the first frame ``phase`` s late.
+
+    Returns the number of scores received, the round trips (ms) and the server's own
+    time per frame (the ``ms`` field of each score).
+    """
     import websockets
     from websockets.typing import Origin, Subprotocol
 
     sent: dict[int, float] = {}
     rtts: list[float] = []
+    server_ms: list[float] = []
     scores = 0
     async with websockets.connect(
         url,
@@ -66,30 +96,37 @@ async def booth(
                 message = json.loads(raw)
                 if message["type"] == "smile":
                     scores += 1
+                    server_ms.append(message["ms"])
                     started = sent.get(message["frame"])
                     if started is not None:
                         rtts.append((time.monotonic() - started) * 1000)
 
         task = asyncio.create_task(reader())
-        end = time.monotonic() + seconds
-        number = 0
-        while time.monotonic() < end:
-            number += 1
+        start = time.monotonic() + phase
+        for number in range(1, round(seconds * fps) + 1):
+            # On a fixed schedule, as a camera delivers frames, whatever the replies do.
+            await asyncio.sleep(max(0.0, start + (number - 1) / fps - time.monotonic()))
             sent[number] = time.monotonic()
             await socket_.send(images[number % len(images)])
-            await asyncio.sleep(1 / fps)
         await asyncio.sleep(0.5)
         task.cancel()
-    return scores, rtts
+    return scores, rtts, server_ms
 
 
 async def run(
-    url: str, tickets: list[str], images: list[bytes], fps: int, seconds: float
-) -> tuple[list[float], list[float]]:
-    results = await asyncio.gather(*(booth(url, t, images, fps, seconds) for t in tickets))
-    rates = [scores / seconds for scores, _ in results]
-    rtts = [rtt for _, booth_rtts in results for rtt in booth_rtts]
-    return rates, rtts
+    url: str, tickets: list[str], images: list[bytes], fps: int, seconds: float, spread: bool
+) -> tuple[list[float], list[float], list[float]]:
+    """Run the booths together; ``spread``: each starts at a random point of the frame
+    interval (independent cameras), else all send at the same instants (worst case)."""
+    rng = random.Random(BENCH_SEED)
+    phases = [rng.uniform(0, 1 / fps) if spread else 0.0 for _ in tickets]
+    results = await asyncio.gather(
+        *(booth(url, t, images, fps, seconds, ph) for t, ph in zip(tickets, phases, strict=True))
+    )
+    rates = [scores / seconds for scores, _, _ in results]
+    rtts = [rtt for _, booth_rtts, _ in results for rtt in booth_rtts]
+    server_ms = [ms for _, _, booth_ms in results for ms in booth_ms]
+    return rates, rtts, server_ms
 
 
 def main() -> None:
@@ -149,11 +186,21 @@ def main() -> None:
                 time.sleep(0.1)
         url = f"ws://127.0.0.1:{port}/ws/booth/"
         images = frames(8)
-        asyncio.run(run(url, tickets[:1], images, args.fps, 3))  # warm up: load the models
-        solo_rates, solo_rtts = asyncio.run(
-            run(url, tickets[:1], images, args.fps, args.seconds / 2)
+        # Warm up: every scoring worker loads its models.
+        asyncio.run(run(url, tickets[:4], images, args.fps, 3, spread=True))
+        results = {
+            "reference: one booth": asyncio.run(
+                run(url, tickets[:1], images, args.fps, args.seconds / 2, spread=True)
+            )
+        }
+        before = cpu_seconds(server.pid)
+        results["load, random phases"] = asyncio.run(
+            run(url, tickets, images, args.fps, args.seconds, spread=True)
         )
-        rates, rtts = asyncio.run(run(url, tickets, images, args.fps, args.seconds))
+        after = cpu_seconds(server.pid)
+        results["load, all in phase"] = asyncio.run(
+            run(url, tickets, images, args.fps, args.seconds, spread=False)
+        )
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -170,17 +217,27 @@ def main() -> None:
     )
     print(
         f"{'run':22s}{'booths':>7s}{'scores/s min':>14s}{'median':>8s}"
-        f"{'rtt p50 ms':>12s}{'p95 ms':>8s}"
+        f"{'rtt p50 ms':>12s}{'p95 ms':>8s}{'server p95 ms':>15s}"
     )
-    for label, r, t, n in (
-        ("reference: one booth", solo_rates, solo_rtts, 1),
-        ("load", rates, rtts, args.booths),
-    ):
+    for label, (r, t, ms) in results.items():
         print(
-            f"{label:22s}{n:7d}{min(r):14.2f}{statistics.median(r):8.2f}"
-            f"{p(t, 50):12.1f}{p(t, 95):8.1f}"
+            f"{label:22s}{len(r):7d}{min(r):14.2f}{statistics.median(r):8.2f}"
+            f"{p(t, 50):12.1f}{p(t, 95):8.1f}{p(ms, 95):15.1f}"
         )
-    print(f"ratio load / reference: rtt p95 x{p(rtts, 95) / p(solo_rtts, 95):.2f}")
+    solo_p95 = p(results["reference: one booth"][1], 95)
+    for label in ("load, random phases", "load, all in phase"):
+        print(f"ratio {label} / reference: rtt p95 x{p(results[label][1], 95) / solo_p95:.2f}")
+    server_ms = results["load, random phases"][2]
+    main_pid = server.pid
+    main_cpu = after.get(main_pid, 0.0) - before.get(main_pid, 0.0)
+    workers_cpu = sum(after.values()) - sum(before.values()) - main_cpu
+    per_frame = 1000 / max(len(server_ms), 1)
+    print(
+        "server CPU per scored frame, load with random phases: "
+        f"{(main_cpu + workers_cpu) * per_frame:.1f} ms "
+        f"(server process {main_cpu * per_frame:.1f} ms, "
+        f"scoring workers {workers_cpu * per_frame:.1f} ms)"
+    )
 
 
 if __name__ == "__main__":

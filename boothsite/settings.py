@@ -8,6 +8,7 @@ production value then stops start-up with ImproperlyConfigured naming the variab
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -281,6 +282,9 @@ BOOTHSITE_WS_OVER_LIMIT_SECONDS = env_int("BOOTHSITE_WS_OVER_LIMIT_SECONDS", def
 BOOTHSITE_SMILE_TRIGGER_FRAMES = env_int("BOOTHSITE_SMILE_TRIGGER_FRAMES", default=3)
 BOOTHSITE_SMILE_COOLDOWN_SECONDS = env_int("BOOTHSITE_SMILE_COOLDOWN_SECONDS", default=5)
 BOOTHSITE_SMILE_DETECTOR = env_str("BOOTHSITE_SMILE_DETECTOR")
+# Worker processes that score live frames (0: threads of the server process). One per
+# usable core lets one server scale past one core (captures/scoring.py).
+BOOTHSITE_SMILE_PROCESSES = env_int("BOOTHSITE_SMILE_PROCESSES", default=os.cpu_count() or 1)
 
 # Tokens in share and gallery links: 16 random bytes = 128 bits (W3C capability URLs).
 BOOTHSITE_TOKEN_BYTES = env_int("BOOTHSITE_TOKEN_BYTES", default=16)

@@ -16,17 +16,19 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from captures import imaging, live
+from captures.scoring import FrameScorer, ScoringUnavailable
 from captures.ws_auth import PROTOCOL
 from events.models import Booth, Event
 
 if TYPE_CHECKING:
+    from asgiref.typing import WebSocketReceiveEvent
+
     from captures.smile import SmileResult
 
 logger = logging.getLogger(__name__)
@@ -36,9 +38,6 @@ CLOSE_UNSUPPORTED = 1003
 CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
 MAX_BAD_FRAMES = 10
-# Frames are decoded at reduced scale (libjpeg's DCT scaling) to about 320x240: a guest
-# at a booth is far larger than the detector needs, and decoding is half the work.
-SCORING_SIZE = (320, 240)
 
 
 @dataclass
@@ -48,15 +47,20 @@ class Frame:
     received: float
 
 
-def score_frame(data: bytes) -> SmileResult:
-    """Decode a JPEG/PNG frame and score it (runs in a worker thread, off the event loop).
+_scorers: dict[tuple[int, str | None], FrameScorer] = {}
 
-    The detector (numpy, onnxruntime, model weights) loads on the first frame, not when
-    the ASGI application starts.
+
+def frame_scorer() -> FrameScorer:
+    """Return this process's shared ``FrameScorer`` for the current settings.
+
+    ``BOOTHSITE_SMILE_PROCESSES`` worker processes (0: threads) with the detector named
+    by ``BOOTHSITE_SMILE_DETECTOR``.
     """
-    from captures import smile
-
-    return smile.detect_smile(imaging.decode_frame(data, target=SCORING_SIZE))
+    key = (settings.BOOTHSITE_SMILE_PROCESSES, settings.BOOTHSITE_SMILE_DETECTOR or None)
+    scorer = _scorers.get(key)
+    if scorer is None:
+        scorer = _scorers.setdefault(key, FrameScorer(processes=key[0], detector=key[1]))
+    return scorer
 
 
 class SmileConsumer(AsyncWebsocketConsumer):
@@ -112,6 +116,18 @@ class SmileConsumer(AsyncWebsocketConsumer):
             except Exception:
                 logger.info("group_discard failed for booth %s; ignored.", self.booth.pk)
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Handle a frame directly; everything else as Channels does.
+
+        Channels closes stale database connections before every message, a hop to its
+        one shared sync thread; frames touch no database, and with 16 booths sending at
+        once those hops queue behind one another (``bench/smile_load.py``).
+        """
+        if message["type"] == "websocket.receive":
+            await self.websocket_receive(cast("WebSocketReceiveEvent", message))
+            return
+        await super().dispatch(message)
+
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if bytes_data is None:
             await self._receive_text(text_data or "")
@@ -163,7 +179,12 @@ class SmileConsumer(AsyncWebsocketConsumer):
         while self.latest is not None:
             frame, self.latest = self.latest, None
             try:
-                result = await sync_to_async(score_frame, thread_sensitive=False)(frame.data)
+                result = await frame_scorer().score(frame.data)
+            except ScoringUnavailable:
+                await self._send(
+                    {"type": "error", "code": "scoring_unavailable", "frame": frame.number}
+                )
+                continue
             except imaging.InvalidImage:
                 self.bad_frames += 1
                 await self._send({"type": "error", "code": "invalid_frame", "frame": frame.number})

@@ -29,6 +29,10 @@ STORAGES = {
 }
 BOOTHSITE_STORAGE = "local"
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Consumer tests run each test on an event loop of its own, and scoring workers belong
+# to one loop: in-process threads here. Worker processes are tested in
+# tests/captures/test_scoring.py and serve the browser tests' daphne.
+BOOTHSITE_SMILE_PROCESSES = 0
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
