@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from channels.layers import channel_layers
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.test import Client
@@ -94,6 +95,18 @@ def media_root(settings, tmp_path: Path) -> Path:
 def clear_cache() -> None:
     """Start each test with an empty cache (Redis keeps keys between tests and runs)."""
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def fresh_channel_layer() -> None:
+    """Give each test a channel layer of its own.
+
+    Every async test runs on an event loop of its own, and channels-redis keeps state
+    bound to the loop that first used it (its receive lock and connection pools): a
+    consumer left waiting in one test made the next test's teardown hang on PostgreSQL
+    and Redis about one run in two.
+    """
+    channel_layers.backends = {}
 
 
 def stored_files(root: Path) -> list[Path]:
