@@ -233,6 +233,22 @@ def main(argv=None):
                 ),
                 1,
             )
+    # The event logo in the print strip's footer (an 800x266 RGBA logo, as stored).
+    logo = Image.new("RGBA", (800, 266), (0, 0, 0, 0))
+    logo.paste((214, 51, 108, 255), (20, 20, 780, 246))
+    spec = imaging.STRIP_LAYOUTS["classic_2x6"]
+    for label in SIZES:
+        quad = [frames[label][i % len(frames[label])] for i in range(4)]
+        raw = [(f.tobytes(), f.size) for f in quad]
+        row(
+            "strip classic_2x6 + logo -> JPEG",
+            f"4x{label}",
+            lambda i, quad=quad: imaging.encode_image(
+                imaging.compose_strip(quad, "classic_2x6", title="Ada & Grace", logo=logo)
+            ),
+            lambda i, raw=raw: seed_strip(raw, spec.canvas_size(4), spec.frame_boxes(4)),
+            1,
+        )
     for label in SIZES:
         ups = uploads[label]
         row(

@@ -143,7 +143,10 @@ def decode_upload(data: bytes | str) -> DecodedImage:
     :raises InvalidImage: see ``ERRORS`` and RELIABILITY.md cases 17 to 29.
     :raises TypeError: if ``data`` is neither bytes nor str.
     """
-    raw = _upload_bytes(data)
+    return _decode(_upload_bytes(data), keep_alpha=False)
+
+
+def _decode(raw: bytes, *, keep_alpha: bool) -> DecodedImage:
     if not raw:
         raise InvalidImage("invalid_image")
     if len(raw) > MAX_UPLOAD_BYTES:
@@ -165,7 +168,7 @@ def decode_upload(data: bytes | str) -> DecodedImage:
             _check_dimensions(*opened.size)
             try:
                 opened.load()
-                image = _normalise(opened)
+                image = _normalise(opened, keep_alpha=keep_alpha)
             except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
                 raise InvalidImage("too_many_pixels") from exc
             except Exception as exc:
@@ -179,6 +182,30 @@ def decode_upload(data: bytes | str) -> DecodedImage:
 def decode_image(data: bytes | str) -> Image.Image:
     """Return ``decode_upload(data).image``; same inputs, same errors."""
     return decode_upload(data).image
+
+
+#: Longest side of a stored event logo: enough for a 1080p attract screen and far more
+#: than a strip footer needs.
+LOGO_MAX_SIDE: Final = 800
+
+
+def decode_logo(data: bytes | str) -> DecodedImage:
+    """Decode an event logo: ``decode_upload``'s checks and clean-up, transparency kept.
+
+    The same inputs, limits and errors as ``decode_upload``, and the result likewise
+    carries no metadata.  A logo with real transparency comes back RGBA (an alpha
+    channel that is opaque everywhere is dropped), anything else RGB.  A logo whose
+    longer side exceeds ``LOGO_MAX_SIDE`` is scaled down to it.  ``format`` is "PNG"
+    for an RGBA logo (JPEG has no alpha), else the decoded format.
+
+    :raises InvalidImage: as ``decode_upload``.
+    """
+    decoded = _decode(_upload_bytes(data), keep_alpha=True)
+    image = decoded.image
+    if max(image.size) > LOGO_MAX_SIDE:
+        image = ImageOps.contain(image, (LOGO_MAX_SIDE, LOGO_MAX_SIDE), Image.Resampling.LANCZOS)
+    fmt = "PNG" if image.mode == "RGBA" else decoded.format
+    return DecodedImage(image=image, format=fmt, width=image.width, height=image.height)
 
 
 def _upload_bytes(data: bytes | str) -> bytes:
@@ -228,10 +255,14 @@ def _check_dimensions(width: int, height: int) -> None:
 
 _ORIENTATION_TAG: Final = 0x0112
 _SIXTEEN_BIT_MODES: Final = ("I", "I;16", "I;16B", "I;16L", "I;16N")
+_ALPHA_MODES: Final = ("RGBA", "LA", "PA", "La", "RGBa")
 
 
-def _normalise(opened: Image.Image) -> Image.Image:
-    """Return a fresh RGB image, upright, from a loaded upload; drop every metadata."""
+def _normalise(opened: Image.Image, *, keep_alpha: bool = False) -> Image.Image:
+    """Return a fresh RGB image, upright, from a loaded upload; drop every metadata.
+
+    With ``keep_alpha``, an image with real transparency comes back RGBA instead.
+    """
     image = opened
     try:
         orientation = int(opened.getexif().get(_ORIENTATION_TAG, 1))
@@ -242,10 +273,23 @@ def _normalise(opened: Image.Image) -> Image.Image:
     icc = opened.info.get("icc_profile")
     if isinstance(icc, bytes) and icc and image.mode in ("RGB", "CMYK"):
         image = _to_srgb(image, icc) or image
-    image = _to_rgb(image, has_transparency="transparency" in opened.info)
+    has_transparency = "transparency" in opened.info
+    wants_alpha = has_transparency or image.mode in _ALPHA_MODES
+    if keep_alpha and wants_alpha and image.mode not in _SIXTEEN_BIT_MODES:
+        image = _to_rgba(image)
+    else:
+        image = _to_rgb(image, has_transparency=has_transparency)
     # A plain Image around the pixels (no copy): none of the decoder's attributes
     # (JPEG markers, PNG chunks), no cached Exif (exif_transpose leaves one), no info.
     return Image.Image()._new(image.im)
+
+
+def _to_rgba(image: Image.Image) -> Image.Image:
+    """Return RGBA pixels, or RGB when every pixel turns out to be opaque."""
+    rgba = image.convert("RGBA")
+    if rgba.getchannel("A").getextrema() == (255, 255):
+        return rgba.convert("RGB")
+    return rgba
 
 
 def _to_rgb(image: Image.Image, *, has_transparency: bool) -> Image.Image:
@@ -255,7 +299,7 @@ def _to_rgb(image: Image.Image, *, has_transparency: bool) -> Image.Image:
         samples = np.asarray(image).astype(np.int64)
         gray = (np.clip(samples, 0, 0xFFFF) >> 8).astype(np.uint8)
         return Image.fromarray(gray).convert("RGB")
-    if has_transparency or image.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
+    if has_transparency or image.mode in _ALPHA_MODES:
         rgba = image.convert("RGBA")
         white = Image.new("RGB", rgba.size, (255, 255, 255))
         white.paste(rgba, mask=rgba.getchannel("A"))
@@ -730,16 +774,23 @@ def strip_frame_boxes(layout: str, count: int) -> list[Box]:
 
 
 def compose_strip(
-    images: Sequence[Image.Image], layout: str, *, title: str | None = None
+    images: Sequence[Image.Image],
+    layout: str,
+    *,
+    title: str | None = None,
+    logo: Image.Image | None = None,
 ) -> Image.Image:
     """Compose 1 to 4 frames into a strip on a white background.
 
     Frames go where ``strip_frame_boxes(layout, len(images))`` says: a frame of the
     right size is pasted as is, others are centre-cropped to the frame's aspect
     ratio and resized (bicubic).  ``title`` is drawn centred in the layout's bottom
-    band with Pillow's default font (shrunk, then cut with an ellipsis, to fit);
-    layouts without a band (``horizontal_4``) ignore it.  A layout with a ``dpi``
-    records it in ``info["dpi"]`` so ``encode_image`` writes it.
+    band with Pillow's default font (shrunk, then cut with an ellipsis, to fit).
+    ``logo`` (RGB, or RGBA blended on the white band) is scaled to fit the band
+    (``logo_box``) and drawn left of the title, the pair centred; alone it is
+    centred.  Layouts without a band (``horizontal_4``, the seed's strip) ignore
+    both.  A layout with a ``dpi`` records it in ``info["dpi"]`` so
+    ``encode_image`` writes it.
 
     :raises ValueError: for an unknown layout, or no frames or too many.
     """
@@ -748,7 +799,9 @@ def compose_strip(
     canvas = Image.new("RGB", spec.canvas_size(len(images)), (255, 255, 255))
     for frame, (x, y, w, h) in zip(images, boxes, strict=True):
         canvas.paste(_fit_frame(frame, w, h), (x, y))
-    if title and spec.band_height:
+    if logo is not None and spec.band_height:
+        _draw_logo_footer(canvas, spec, logo, title)
+    elif title and spec.band_height:
         _draw_title(canvas, spec, title)
     if spec.dpi:
         canvas.info["dpi"] = (spec.dpi, spec.dpi)
@@ -769,24 +822,82 @@ def _fit_frame(image: Image.Image, width: int, height: int) -> Image.Image:
     return image.resize((width, height), Image.Resampling.BICUBIC, box=box, reducing_gap=2.0)
 
 
-def _draw_title(canvas: Image.Image, spec: StripLayout, title: str) -> None:
-    text = " ".join("".join(c for c in title if c.isprintable()).split())[:_TITLE_MAX_CHARS]
-    if not text:
-        return
-    draw = ImageDraw.Draw(canvas)
-    max_width = spec.frame_width
-    size = spec.band_height * 2 // 5
+def _clean_title(title: str) -> str:
+    return " ".join("".join(c for c in title if c.isprintable()).split())[:_TITLE_MAX_CHARS]
+
+
+def _fit_title(
+    draw: ImageDraw.ImageDraw, text: str, size: int, max_width: int
+) -> tuple[str, ImageFont.FreeTypeFont | ImageFont.ImageFont]:
+    """Shrink the font, then cut the text with an ellipsis, until it fits ``max_width``."""
     font = ImageFont.load_default(size=size)
     while draw.textlength(text, font=font) > max_width and size > _TITLE_MIN_SIZE:
         size -= 2
         font = ImageFont.load_default(size=size)
     while len(text) > 1 and draw.textlength(text, font=font) > max_width:
         text = text[:-2].rstrip() + "…"
+    return text, font
+
+
+def _draw_title(canvas: Image.Image, spec: StripLayout, title: str) -> None:
+    text = _clean_title(title)
+    if not text:
+        return
+    draw = ImageDraw.Draw(canvas)
+    text, font = _fit_title(draw, text, spec.band_height * 2 // 5, spec.frame_width)
     left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
     band_top = spec.height - spec.band_height
     x = (canvas.width - (right - left)) // 2 - left
     y = band_top + (spec.band_height - (bottom - top)) // 2 - top
     draw.text((x, y), text, fill=_TITLE_COLOR, font=font)
+
+
+#: Gap between the logo and the title in a strip's band, in pixels.
+_LOGO_GAP: Final = 16
+
+
+def logo_box(layout: str) -> tuple[int, int]:
+    """Return the (width, height) a logo is scaled to fit in ``layout``'s band.
+
+    Two thirds of the band's height, and at most a third of the frame width, so the
+    title keeps the rest.  (0, 0) for a layout without a band.
+
+    :raises ValueError: for an unknown layout.
+    """
+    spec = _get_layout(layout)
+    if not spec.band_height:
+        return (0, 0)
+    return (spec.frame_width // 3, spec.band_height * 2 // 3)
+
+
+def _draw_logo_footer(
+    canvas: Image.Image, spec: StripLayout, logo: Image.Image, title: str | None
+) -> None:
+    box = logo_box(spec.name)
+    scale = min(box[0] / logo.width, box[1] / logo.height)
+    size = (max(1, round(logo.width * scale)), max(1, round(logo.height * scale)))
+    mode = "RGBA" if logo.mode in _ALPHA_MODES else "RGB"
+    # reducing_gap makes a large logo cheap to shrink (a box reduce, then Lanczos).
+    mark = logo.convert(mode).resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+    band_top = spec.height - spec.band_height
+    text = _clean_title(title or "")
+    draw = ImageDraw.Draw(canvas)
+    text_width, font = 0, None
+    bbox: tuple[float, float, float, float] = (0, 0, 0, 0)
+    if text:
+        room = spec.frame_width - mark.width - _LOGO_GAP
+        text, font = _fit_title(draw, text, spec.band_height * 2 // 5, room)
+        bbox = draw.textbbox((0, 0), text, font=font)
+        text_width = math.ceil(bbox[2] - bbox[0])
+    total = mark.width + (_LOGO_GAP + text_width if font is not None else 0)
+    x = (canvas.width - total) // 2
+    y = band_top + (spec.band_height - mark.height) // 2
+    canvas.paste(mark, (x, y), mark if mark.mode == "RGBA" else None)
+    if font is not None:
+        left, top, _, bottom = bbox
+        text_x = x + mark.width + _LOGO_GAP - left
+        text_y = band_top + (spec.band_height - (bottom - top)) // 2 - top
+        draw.text((text_x, text_y), text, fill=_TITLE_COLOR, font=font)
 
 
 # --------------------------------------------------------------------------------------
@@ -799,8 +910,9 @@ def encode_image(image: Image.Image, fmt: str = "JPEG", *, quality: int = 90) ->
 
     Nothing from ``image.info`` is written except ``dpi``: no EXIF, XMP, ICC,
     comment, text chunks or transparency.  "L" images stay one-channel, JPEG takes
-    "RGBX" as RGB, other modes are converted to RGB.  ``quality`` is the JPEG
-    quality; PNG uses zlib level ``PNG_COMPRESS_LEVEL``.
+    "RGBX" as RGB, PNG keeps an "RGBA" image's alpha (logos), other modes are
+    converted to RGB.  ``quality`` is the JPEG quality; PNG uses zlib level
+    ``PNG_COMPRESS_LEVEL``.
 
     :raises ValueError: for a format other than JPEG (or "JPG") and PNG, or a
         quality outside 1..100.
@@ -811,7 +923,7 @@ def encode_image(image: Image.Image, fmt: str = "JPEG", *, quality: int = 90) ->
     if not 1 <= quality <= 100:
         raise ValueError(f"quality must be 1..100, got {quality}")
     # JPEG writes RGBX as RGB directly (the zero-copy buffers of render_capture).
-    native = ("RGB", "L", "RGBX") if name == "JPEG" else ("RGB", "L")
+    native = ("RGB", "L", "RGBX") if name == "JPEG" else ("RGB", "L", "RGBA")
     source = image if image.mode in native else image.convert("RGB")
     dpi = _dpi(image)
     buffer = io.BytesIO()

@@ -229,7 +229,9 @@ def build_strips(session: BoothSession) -> list[Strip]:
     """Render every pending strip of ``session`` from its visible captures (up to 4).
 
     A strip already rendered is left alone, so a retried task does no work twice. A
-    strip that cannot be rendered is marked failed and the error logged.
+    strip that cannot be rendered is marked failed and the error logged. The event's
+    logo, if it has one, goes in the footer of layouts that have a band; a logo file
+    that has gone missing is logged and the strips render without it.
     """
     pending = list(session.strips.filter(status=RenderStatus.PENDING))
     if not pending:
@@ -237,16 +239,30 @@ def build_strips(session: BoothSession) -> list[Strip]:
     captures = list(session.captures.visible().order_by("taken_at", "pk")[:4])
     adjust = adjustments(session.event)
     originals = [imaging.apply_adjustments(_load(c.image.name), adjust) for c in captures]
-    return [_store_strip(strip, originals) for strip in pending]
+    logo = _load_logo(session.event)
+    return [_store_strip(strip, originals, logo) for strip in pending]
 
 
-def _store_strip(strip: Strip, originals: Sequence[Image.Image]) -> Strip:
+def _load_logo(event: Event) -> Image.Image | None:
+    if not event.logo.name:
+        return None
+    try:
+        with default_storage.open(event.logo.name, "rb") as stored:
+            logo = Image.open(BytesIO(stored.read()), formats=imaging.ALLOWED_FORMATS)
+            logo.load()
+    except FileNotFoundError:
+        logger.warning("The logo of event %s is missing; strips render without it.", event.pk)
+        return None
+    return logo
+
+
+def _store_strip(strip: Strip, originals: Sequence[Image.Image], logo: Image.Image | None) -> Strip:
     event = strip.event
     frames = list(originals)
     if strip.filter:
         frames = [imaging.apply_filter(frame, strip.filter) for frame in frames]
     title = event.name if strip.layout == "classic_2x6" else None
-    image = imaging.compose_strip(frames, strip.layout, title=title)
+    image = imaging.compose_strip(frames, strip.layout, title=title, logo=logo)
     quality = settings.BOOTHSITE_JPEG_QUALITY
     org_id, event_id = event.organiser.public_id, event.public_id
     thumb = imaging.make_thumbnail(image, settings.BOOTHSITE_THUMBNAIL_SIDE * 2)
@@ -276,3 +292,50 @@ def _store_strip(strip: Strip, originals: Sequence[Image.Image]) -> Strip:
 def mark_strips_failed(session: BoothSession) -> None:
     """Mark the session's pending strips failed (after the task gave up)."""
     session.strips.filter(status=RenderStatus.PENDING).update(status=RenderStatus.FAILED)
+
+
+def update_branding(
+    event: Event,
+    *,
+    welcome_text: str,
+    brand_color: str,
+    logo: bytes | None = None,
+    remove_logo: bool = False,
+) -> Event:
+    """Set what the kiosk's attract screen and the strip footers show for ``event``.
+
+    ``logo`` (PNG or JPEG bytes) replaces the event's logo; ``remove_logo`` drops it.
+    A logo is decoded like a capture upload (``imaging.decode_logo``: the same limits,
+    no metadata kept, transparency kept) and re-encoded, then stored under a random
+    key ``<organiser uuid>/<event uuid>/<uuid4>.<ext>``, never the client's file name.
+    The replaced file is deleted after the commit. Strips rendered from now on carry
+    the new logo; strips already made keep theirs.
+
+    Raises imaging.InvalidImage (with a user-facing message) for a bad logo, before
+    anything is stored or changed.
+    """
+    encoded: tuple[bytes, str] | None = None
+    if logo is not None:
+        decoded = imaging.decode_logo(logo)
+        quality = settings.BOOTHSITE_JPEG_QUALITY
+        encoded = (
+            imaging.encode_image(decoded.image, decoded.format, quality=quality),
+            decoded.format,
+        )
+    old_logo = event.logo.name
+    event.welcome_text, event.brand_color = welcome_text, brand_color
+    fields = ["welcome_text", "brand_color"]
+    with storage.staged_files() as staged:
+        if encoded is not None:
+            data, fmt = encoded
+            key = storage.media_key(event.organiser.public_id, event.public_id, fmt)
+            event.logo.name = staged.save(key, data)
+            fields.append("logo")
+        elif remove_logo:
+            event.logo.name = ""
+            fields.append("logo")
+        with transaction.atomic():
+            event.save(update_fields=fields)
+            if old_logo and event.logo.name != old_logo:
+                transaction.on_commit(lambda: storage.delete_quietly(old_logo))
+    return event

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from captures import public_views
+from captures import public_views, views
 
 app_name = "captures"
 
@@ -11,4 +11,9 @@ urlpatterns = [
     path("g/<str:gallery_token>/", public_views.gallery_page, name="gallery"),
     path("booth/", public_views.booth_page, name="booth"),
     path("media/<path:name>", public_views.media, name="media"),
+    path(
+        "console/<slug:organiser_slug>/<slug:event_slug>/branding/",
+        views.event_branding,
+        name="event-branding",
+    ),
 ]

@@ -24,8 +24,11 @@ class PairingSerializer(serializers.Serializer[Any]):
     code = serializers.CharField(max_length=80)
 
 
-def booth_payload(booth: Booth) -> dict[str, Any]:
-    """Describe a booth and the event it serves, as the kiosk page needs it."""
+def booth_payload(booth: Booth, request: Request) -> dict[str, Any]:
+    """Describe a booth and the event it serves, as the kiosk page needs it.
+
+    ``logo_url`` is absolute (signed and short-lived on S3; the kiosk loads it at once).
+    """
     event = booth.current_event
     return {
         "id": str(booth.public_id),
@@ -45,6 +48,7 @@ def booth_payload(booth: Booth) -> dict[str, Any]:
             "name": event.name,
             "welcome_text": event.welcome_text,
             "brand_color": event.brand_color,
+            "logo_url": request.build_absolute_uri(event.logo.url) if event.logo else None,
             "auto_snap": event.auto_snap,
             "countdown_seconds": event.countdown_seconds,
             "captures_per_session": event.captures_per_session,
@@ -65,7 +69,7 @@ class PairView(APIView):
         serializer = PairingSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         issued = services.pair_booth(serializer.validated_data["code"])
-        return Response({"token": issued.secret, "booth": booth_payload(issued.booth)})
+        return Response({"token": issued.secret, "booth": booth_payload(issued.booth, request)})
 
 
 class BoothMeView(APIView):
@@ -77,7 +81,7 @@ class BoothMeView(APIView):
     def get(self, request: Request) -> Response:
         booth = request.auth
         assert isinstance(booth, Booth)  # noqa: S101  (IsBooth ran)
-        return Response(booth_payload(booth), status=status.HTTP_200_OK)
+        return Response(booth_payload(booth, request), status=status.HTTP_200_OK)
 
 
 class SocketTicketView(APIView):

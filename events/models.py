@@ -111,6 +111,8 @@ class Event(models.Model):
         validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #d6336c.")],
     )
     welcome_text = models.CharField(max_length=120, default="Smile!", blank=True)
+    # Written only by captures.services.update_branding (decoded, re-encoded, random key).
+    logo = models.FileField(max_length=200, blank=True, editable=False)
     countdown_seconds = models.PositiveSmallIntegerField(
         default=5, validators=[MaxValueValidator(30)]
     )

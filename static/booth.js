@@ -374,6 +374,7 @@
     $("event-name").textContent = event ? event.name : "This booth is not assigned to an event.";
     $("welcome").textContent = event ? event.welcome_text : "Ask the organiser to assign an event.";
     if (event) document.documentElement.style.setProperty("--accent", event.brand_color);
+    showLogo(event);
     $("start").disabled = !event;
     toAttract();
     try { await startCamera(state.booth.camera); } catch (e) { say("The camera is not available: " + e.message); }
@@ -381,6 +382,15 @@
     streamFrames();
     flushQueue();
     setInterval(flushQueue, 5000);
+  }
+
+  function showLogo(event) {
+    const logo = $("event-logo");
+    logo.hidden = true;
+    if (!event || !event.logo_url) return;
+    logo.onload = () => { logo.hidden = false; };
+    logo.alt = event.name;
+    logo.src = event.logo_url;
   }
 
   $("pair-form").addEventListener("submit", async (event) => {

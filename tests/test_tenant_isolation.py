@@ -134,3 +134,46 @@ def test_console_requires_login(anon_client):
     response = anon_client.get("/console/")
     assert response.status_code == 302
     assert response["Location"].startswith("/console/login/")
+
+
+# Console pages that change a tenant's kiosk: (URL template, valid POST body).
+CONSOLE_MANAGE_PAGES = [
+    ("/console/{org}/party/branding/", {"welcome_text": "Hi", "brand_color": "#123456"}),
+]
+
+
+@pytest.mark.parametrize(("template", "body"), CONSOLE_MANAGE_PAGES)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_console_manage_page_of_other_organiser_answers_like_a_missing_one(
+    tenant_a, tenant_b, template, body, method
+):
+    client = Client()
+    client.force_login(tenant_b.owner)
+    foreign = getattr(client, method)(template.format(org=tenant_a.organiser.slug), body)
+    missing_org = getattr(client, method)(template.format(org="no-such-org"), body)
+    assert foreign.status_code == missing_org.status_code == 404
+    assert foreign.content == missing_org.content
+    tenant_a.event.refresh_from_db()
+    assert tenant_a.event.welcome_text == "Smile!"
+
+
+@pytest.mark.parametrize(("template", "body"), CONSOLE_MANAGE_PAGES)
+@pytest.mark.parametrize(
+    ("role", "get_status", "post_status"),
+    [(Role.OWNER, 200, 302), (Role.MANAGER, 200, 302), (Role.VIEWER, 403, 403)],
+)
+def test_console_manage_page_for_every_member_role(
+    tenant_a, template, body, role, get_status, post_status
+):
+    client = Client()
+    client.force_login(factories.make_member(tenant_a.organiser, role))
+    url = template.format(org=tenant_a.organiser.slug)
+    assert client.get(url).status_code == get_status
+    assert client.post(url, body).status_code == post_status
+
+
+@pytest.mark.parametrize(("template", "body"), CONSOLE_MANAGE_PAGES)
+def test_console_manage_page_requires_login(anon_client, tenant_a, template, body):
+    response = anon_client.post(template.format(org=tenant_a.organiser.slug), body)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/console/login/")

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PIL import Image, ImageOps
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 ROOT = Path(__file__).resolve().parents[2]
 GENKI = ROOT.parent / "shared" / "data" / "genki4k-dev"
@@ -62,6 +62,19 @@ def write_y4m(photo: Path, target: Path, frames: int = 10) -> Path:
             out.write(b"FRAME\n")
             for plane in planes:
                 out.write(plane.tobytes())
+    return target
+
+
+def write_logo(target: Path) -> Path:
+    """Write a 480x160 PNG logo (a badge and a wordmark on a transparent ground)."""
+    logo = Image.new("RGBA", (480, 160), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(logo)
+    draw.ellipse((8, 8, 152, 152), fill=(214, 51, 108, 255))
+    draw.ellipse((48, 48, 112, 112), fill=(255, 255, 255, 255))
+    font = ImageFont.load_default(size=56)
+    draw.text((176, 44), "DEMO", fill=(29, 29, 31, 255), font=font)
+    draw.text((176, 96), "PARTY", fill=(214, 51, 108, 255), font=ImageFont.load_default(size=40))
+    logo.save(target, "PNG")
     return target
 
 
@@ -121,6 +134,17 @@ class Site:
     def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         with sqlite3.connect(self.folder / "db.sqlite3") as db:
             return db.execute(sql, params).fetchall()
+
+    def set_logo(self, logo: Path) -> None:
+        """Give the event a logo through the branding service, as the console does."""
+        self.manage(
+            "shell",
+            "-c",
+            "from pathlib import Path; from captures import services; "
+            "from events.models import Event; event = Event.objects.get(); "
+            "services.update_branding(event, welcome_text=event.welcome_text, "
+            f"brand_color=event.brand_color, logo=Path({str(logo)!r}).read_bytes())",
+        )
 
     def set_event(self, **fields: object) -> None:
         assignments = ", ".join(f"{name} = ?" for name in fields)

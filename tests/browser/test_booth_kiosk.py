@@ -7,7 +7,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Site, screenshot
+from tests.browser.conftest import Site, screenshot, write_logo
 
 pytestmark = pytest.mark.browser
 
@@ -25,11 +25,14 @@ def captures(site: Site) -> list[tuple[str, str]]:
     return site.query("SELECT trigger, render_status FROM captures_capture ORDER BY id")
 
 
-def test_countdown_snaps_share_by_qr_and_sms(site, pairing_url, browser_for):
+def test_countdown_snaps_share_by_qr_and_sms(site, pairing_url, browser_for, tmp_path):
     site.set_event(captures_per_session=2, countdown_seconds=2)
+    site.set_logo(write_logo(tmp_path / "logo.png"))
     page = browser_for(smiling=False)
     open_booth(page, pairing_url)
     assert page.inner_text("#event-name") == "Demo Party"
+    expect(page.locator("#event-logo")).to_be_visible()
+    assert page.evaluate("() => document.getElementById('event-logo').naturalWidth") == 480
     screenshot(page, "attract")
     page.click("#start")
     page.uncheck("#auto")

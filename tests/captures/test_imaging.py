@@ -258,6 +258,89 @@ def test_classic_2x6_is_a_300_dpi_print_strip_with_a_title_band():
     assert long_title.crop((0, band[1], 30, 1800)).getextrema() == ((255, 255),) * 3
 
 
+def two_colour_logo() -> Image.Image:
+    """A 200x100 logo: red and blue halves inside a 10 px transparent margin."""
+    logo = Image.new("RGBA", (200, 100), (0, 0, 0, 0))
+    logo.paste((220, 20, 20, 255), (10, 10, 100, 90))
+    logo.paste((20, 20, 220, 255), (100, 10, 190, 90))
+    return logo
+
+
+def test_logo_sits_in_the_band_left_of_the_title_and_leaves_the_frames_alone():
+    frames = [Image.new("RGB", (640, 480), (90, 90, 90))] * 4
+    spec = imaging.STRIP_LAYOUTS["classic_2x6"]
+    top = spec.height - spec.band_height
+    titled = imaging.compose_strip(frames, "classic_2x6", title="Ada & Grace")
+    branded = imaging.compose_strip(
+        frames, "classic_2x6", title="Ada & Grace", logo=two_colour_logo()
+    )
+    assert branded.crop((0, 0, 600, top)).tobytes() == titled.crop((0, 0, 600, top)).tobytes()
+    band = np.asarray(branded.crop((0, top, 600, 1800))).astype(int)
+    red = np.argwhere((band[..., 0] > 200) & (band[..., 2] < 60))
+    blue = np.argwhere((band[..., 2] > 200) & (band[..., 0] < 60))
+    ink = np.argwhere(band.sum(axis=2) < 200)  # the title
+    assert red.size
+    assert blue.size
+    assert ink.size
+    assert red[:, 1].max() < blue[:, 1].min() < blue[:, 1].max() < ink[:, 1].min()
+    rows = np.concatenate([red[:, 0], blue[:, 0]])
+    box_width, box_height = imaging.logo_box("classic_2x6")
+    assert rows.max() - rows.min() < box_height
+    assert blue[:, 1].max() - red[:, 1].min() < box_width
+    assert abs((rows.min() + rows.max()) / 2 - spec.band_height / 2) <= 1.5
+    corner = band[rows.min() - 6, red[:, 1].min() - 6]  # transparent: the band's white
+    assert band[0, 0].tolist() == [255] * 3
+    assert corner.min() >= 240
+
+
+def test_logo_alone_is_centred_and_band_less_layouts_ignore_it():
+    frames = [noise(640, 480) for _ in range(4)]
+    alone = np.asarray(imaging.compose_strip(frames, "classic_2x6", logo=two_colour_logo()))
+    band = alone[1800 - imaging.STRIP_LAYOUTS["classic_2x6"].band_height :]
+    columns = np.argwhere((band != 255).any(axis=(0, 2)))[:, 0]
+    assert abs((columns.min() + columns.max()) / 2 - 300) <= 1
+    seed = imaging.compose_strip(frames, "horizontal_4")
+    with_logo = imaging.compose_strip(frames, "horizontal_4", title="x", logo=two_colour_logo())
+    assert with_logo.tobytes() == seed.tobytes()
+
+
+def test_decode_logo_keeps_transparency_and_drops_metadata():
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "logo-secret")
+    decoded = imaging.decode_logo(encoded(two_colour_logo(), "PNG", pnginfo=info))
+    assert (decoded.format, decoded.image.mode, decoded.image.size) == ("PNG", "RGBA", (200, 100))
+    assert decoded.image.getpixel((20, 20)) == (220, 20, 20, 255)
+    assert decoded.image.info == {}
+    data = imaging.encode_image(decoded.image, decoded.format)
+    assert b"logo-secret" not in data
+    assert Image.open(io.BytesIO(data)).getchannel("A").getpixel((0, 0)) == 0  # alpha kept
+
+
+def test_decode_logo_drops_an_opaque_alpha_and_scales_big_logos_down():
+    opaque = imaging.decode_logo(encoded(Image.new("RGBA", (64, 32), (9, 9, 9, 255)), "PNG"))
+    assert opaque.image.mode == "RGB"
+    big = imaging.decode_logo(encoded(smooth(2000, 500), "JPEG"))
+    assert big.format == "JPEG"
+    assert big.image.size == (imaging.LOGO_MAX_SIDE, imaging.LOGO_MAX_SIDE // 4)
+    keyed = imaging.decode_logo(encoded(Image.new("P", (32, 32), 0), "PNG", transparency=0))
+    assert keyed.image.mode == "RGBA"
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"", "invalid_image"),
+        (b"GIF89a" + bytes(64), "invalid_image"),
+        ("data:image/gif;base64,R0lG", "unsupported_type"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(11 * 1024 * 1024), "too_large"),
+    ],
+)
+def test_decode_logo_refuses_what_uploads_refuse(data, code):
+    with pytest.raises(InvalidImage) as refused:
+        imaging.decode_logo(data)
+    assert refused.value.code == code
+
+
 def test_strip_centre_crops_other_aspect_ratios():
     wide = Image.new("RGB", (1920, 1080), (0, 0, 255))
     wide.paste((255, 0, 0), (0, 0, 240, 1080))  # a bar that a 4:3 centre crop removes
