@@ -62,6 +62,13 @@ class BoothSession(models.Model):
     def share_url(self) -> str:
         return f"{settings.SITE_URL}{self.share_path()}"
 
+    def download_path(self) -> str:
+        """Return the path of the guest's "download all" ZIP (the share page's token)."""
+        return reverse("captures:share-zip", args=[self.share_token])
+
+    def download_url(self) -> str:
+        return f"{settings.SITE_URL}{self.download_path()}"
+
 
 class CaptureQuerySet(OrganiserScopedQuerySet["Capture"]):
     organiser_path = "event__organiser"

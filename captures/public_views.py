@@ -14,26 +14,34 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    StreamingHttpResponse,
+)
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from captures import access
+from captures import access, archive
 from captures.models import RenderStatus
 from events import access as event_access
 from events.models import Event
 
 GALLERY_PAGE_SIZE = 24
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def private_page(view: View) -> View:
     """Mark a capability-URL page: no indexing, no Referer, no caching by proxies."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         response = view(request, *args, **kwargs)
         response["X-Robots-Tag"] = "noindex, nofollow"
         response["Referrer-Policy"] = "no-referrer"
@@ -68,6 +76,26 @@ def session_page(request: HttpRequest, share_token: str) -> HttpResponse:
             "gallery_url": event.gallery_path() if event.gallery_enabled else None,
         },
     )
+
+
+@require_GET
+@private_page
+def session_zip(request: HttpRequest, share_token: str) -> StreamingHttpResponse:
+    """Stream all of a guest's photos as one ZIP: originals, filtered variants, strips.
+
+    The same token check as the session page, so a bad, foreign or expired token gets
+    the same 404. The file name is made of the event's slug, nothing the guest typed.
+    """
+    session = access.access_session_by_share_token(share_token)
+    archive_ = archive.session_archive(session)
+    stream = archive_.stream()
+    chunks = iter(stream)
+    content = archive.async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks
+    response = StreamingHttpResponse(content, content_type="application/zip")
+    response["Content-Length"] = str(len(stream))
+    # The name is [A-Za-z0-9_-] only (archive.safe_stem): no quoting or encoding needed.
+    response["Content-Disposition"] = f'attachment; filename="{archive_.filename}"'
+    return response
 
 
 PASSCODE_SESSION_KEY = "gallery_passcodes"

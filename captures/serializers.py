@@ -89,6 +89,7 @@ class SessionSerializer(serializers.ModelSerializer[BoothSession]):
     id = serializers.UUIDField(source="public_id", read_only=True)
     event = serializers.SerializerMethodField()
     share_url = serializers.SerializerMethodField()
+    download_url = serializers.SerializerMethodField()
     captures = serializers.SerializerMethodField()
     strips = StripSerializer(many=True, read_only=True)
     ready = serializers.SerializerMethodField()
@@ -103,6 +104,7 @@ class SessionSerializer(serializers.ModelSerializer[BoothSession]):
             "started_at",
             "finished_at",
             "share_url",
+            "download_url",
             "captures",
             "strips",
         ]
@@ -118,6 +120,9 @@ class SessionSerializer(serializers.ModelSerializer[BoothSession]):
 
     def get_share_url(self, session: BoothSession) -> str:
         return session.share_url()
+
+    def get_download_url(self, session: BoothSession) -> str:
+        return session.download_url()
 
     def get_captures(self, session: BoothSession) -> list[dict[str, Any]]:
         visible = [capture for capture in session.captures.all() if not capture.hidden]

@@ -8,6 +8,7 @@ app_name = "captures"
 
 urlpatterns = [
     path("s/<str:share_token>/", public_views.session_page, name="share"),
+    path("s/<str:share_token>/photos.zip", public_views.session_zip, name="share-zip"),
     path("g/<str:gallery_token>/", public_views.gallery_page, name="gallery"),
     path("booth/", public_views.booth_page, name="booth"),
     path("media/<path:name>", public_views.media, name="media"),

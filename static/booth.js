@@ -309,7 +309,7 @@
     const session = state.session;
     show("share");
     $("share-link").href = session.share_url;
-    $("download-all").href = session.share_url;
+    $("download-all").href = session.download_url;
     const finished = await send("sessions/" + session.id + "/finish/", { json: {} });
     try {
       const svg = await fetch("/api/v1/booth/sessions/" + session.id + "/qr.svg", { headers: { Authorization: "Booth " + state.token } });

@@ -76,15 +76,16 @@ def test_revoked_booth_gets_401(tenant_a, method, template, body):
     assert response.status_code == 401
 
 
-def test_share_page_bad_and_foreign_tokens_give_one_404(tenant_a, anon_client):
+@pytest.mark.parametrize("page", ["", "photos.zip"])
+def test_share_page_bad_and_foreign_tokens_give_one_404(tenant_a, anon_client, page):
     session = _session_with_capture(tenant_a)
-    ok = anon_client.get(f"/s/{session.share_token}/")
+    ok = anon_client.get(f"/s/{session.share_token}/{page}")
     assert ok.status_code == 200
-    missing = anon_client.get("/s/" + "x" * 22 + "/")
+    missing = anon_client.get("/s/" + "x" * 22 + "/" + page)
     assert missing.status_code == 404
     tenant_a.event.archived_at = session.started_at
     tenant_a.event.save()
-    archived = anon_client.get(f"/s/{session.share_token}/")
+    archived = anon_client.get(f"/s/{session.share_token}/{page}")
     assert archived.status_code == 404
     assert archived.content == missing.content
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import time
+import urllib.request
+import zipfile
 
 import pytest
 from playwright.sync_api import expect
@@ -55,6 +58,14 @@ def test_countdown_snaps_share_by_qr_and_sms(site, pairing_url, browser_for, tmp
     expect(page.locator("#sms-status")).to_contain_text("Sent!")
     screenshot(page, "share")
     assert captures(site) == [("countdown", "ready"), ("countdown", "ready")]
+    download = page.get_attribute("#download-all", "href")
+    assert download.startswith(site.url + "/s/")
+    assert download.endswith("/photos.zip")
+    with urllib.request.urlopen(download, timeout=20) as response:  # noqa: S310  (our server)
+        body = response.read()
+        assert int(response.headers["Content-Length"]) == len(body)
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        assert len(archive.namelist()) == 2 + 2 * 4 + 1  # photos, variants, strip
     assert site.query("SELECT status FROM captures_strip") == [("ready",)]
     assert site.query("SELECT status, gateway FROM messaging_smsmessage") == [
         ("submitted", "console")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import socket
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlparse
 
@@ -100,3 +102,21 @@ def test_api_returns_short_lived_signed_urls(s3, tenant_a, booth_client_a):
 
 def test_local_media_view_is_off_with_s3(s3, anon_client):
     assert anon_client.get("/media/anything.jpg").status_code == 404
+
+
+def test_download_all_zip_streams_from_the_bucket(
+    s3, tenant_a, anon_client, django_capture_on_commit_callbacks
+):
+    session = factories.make_session(tenant_a.booth)
+    with django_capture_on_commit_callbacks(execute=True):
+        capture = services.record_capture(session, factories.image_bytes("JPEG"))
+        services.finish_session(session)
+    response = anon_client.get(session.download_path())
+    body = b"".join(response.streaming_content)
+    assert int(response["Content-Length"]) == len(body)
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        names = archive.namelist()
+        original = archive.read("party-photos/photo-1.jpg")
+    assert len(names) == 1 + 4 + 1  # the original, 4 variants, the strip
+    stored = s3.get_object(Bucket=BUCKET, Key=capture.image.name)["Body"].read()
+    assert original == stored
