@@ -1,7 +1,7 @@
 """Pages anyone on the internet can reach: guest links, event galleries, media, the booth.
 
-Every page here is ``noindex`` and sends no Referer (its URL is a secret), and every bad,
-foreign or expired token gets one and the same 404.
+Every page here is ``noindex`` and sends no Referer to other sites (its URL is a secret),
+and every bad, foreign or expired token gets one and the same 404.
 """
 
 from __future__ import annotations
@@ -38,13 +38,18 @@ View = Callable[..., HttpResponseBase]
 
 
 def private_page(view: View) -> View:
-    """Mark a capability-URL page: no indexing, no Referer, no caching by proxies."""
+    """Mark a capability-URL page: no indexing, no Referer to other sites, no caching.
+
+    ``same-origin``, not ``no-referrer``: under ``no-referrer`` browsers send
+    ``Origin: null`` with a form POST, which Django's CSRF check rightly refuses
+    (the passcode form); our own server may see its own URLs.
+    """
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         response = view(request, *args, **kwargs)
         response["X-Robots-Tag"] = "noindex, nofollow"
-        response["Referrer-Policy"] = "no-referrer"
+        response["Referrer-Policy"] = "same-origin"
         response["Cache-Control"] = "private, no-store"
         return response
 

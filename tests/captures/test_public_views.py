@@ -29,7 +29,8 @@ def test_session_page_shows_captures_variants_and_strip(anon_client, finished_se
     assert html.count("version") == 8
     assert 'name="viewport"' in html
     assert response["X-Robots-Tag"] == "noindex, nofollow"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert '<meta name="referrer" content="same-origin">' in html
 
 
 def test_session_page_refreshes_while_rendering(anon_client, tenant_a):
