@@ -238,3 +238,7 @@ class SmileConsumer(AsyncWebsocketConsumer):
         await self._send(
             {"type": "capture.ready", "capture": message["capture"], "session": message["session"]}
         )
+
+    async def booth_settings(self, message: dict[str, Any]) -> None:
+        """Forward ``booth.settings`` (the organiser saved this booth's camera) to the kiosk."""
+        await self._send({"type": "camera", "camera": message["camera"]})

@@ -8,7 +8,7 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
 from captures import imaging
-from events.models import Event
+from events.models import Booth, Event
 
 
 class BrandingForm(forms.ModelForm[Event]):
@@ -25,6 +25,7 @@ class BrandingForm(forms.ModelForm[Event]):
         model = Event
         fields = ["welcome_text", "brand_color"]
         widgets = {"brand_color": forms.TextInput(attrs={"type": "color"})}
+        labels = {"brand_color": "Brand colour"}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -36,3 +37,25 @@ class BrandingForm(forms.ModelForm[Event]):
         if upload is not None and (upload.size or 0) > imaging.MAX_UPLOAD_BYTES:
             raise forms.ValidationError("The logo is too large (max 10 MB).")
         return upload
+
+
+class CameraForm(forms.ModelForm[Booth]):
+    """A booth's camera settings (validation only; the view calls the service)."""
+
+    camera_width = forms.IntegerField(label="Width (px)", min_value=160, max_value=3840)
+    camera_height = forms.IntegerField(label="Height (px)", min_value=120, max_value=2160)
+    camera_mirror = forms.BooleanField(required=False, label="Mirror the preview")
+    camera_brightness = forms.FloatField(required=False, label="Brightness")
+    camera_contrast = forms.FloatField(required=False, label="Contrast")
+    camera_zoom = forms.FloatField(required=False, label="Zoom", min_value=0.0)
+
+    class Meta:
+        model = Booth
+        fields = [
+            "camera_width",
+            "camera_height",
+            "camera_mirror",
+            "camera_brightness",
+            "camera_contrast",
+            "camera_zoom",
+        ]

@@ -51,3 +51,14 @@ def announce_capture_ready(capture: Capture) -> bool:
     }
     to_booth = publish(booth_group(capture.session.booth), message)
     return publish(event_group(capture.event), message) and to_booth
+
+
+def push_camera_settings(booth: Booth) -> bool:
+    """Send ``booth``'s camera settings to its running kiosks (``booth.settings``).
+
+    The kiosk's socket forwards them as ``{"type": "camera", "camera": {...}}``, the
+    same ``camera`` object the ``me/`` API returns, and the kiosk applies them at once.
+    """
+    return publish(
+        booth_group(booth), {"type": "booth.settings", "camera": booth.camera_settings()}
+    )

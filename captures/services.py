@@ -339,3 +339,36 @@ def update_branding(
             if old_logo and event.logo.name != old_logo:
                 transaction.on_commit(lambda: storage.delete_quietly(old_logo))
     return event
+
+
+def update_booth_camera(
+    booth: Booth,
+    *,
+    width: int,
+    height: int,
+    mirror: bool,
+    brightness: float | None,
+    contrast: float | None,
+    zoom: float | None,
+) -> Booth:
+    """Save the camera settings the booth's kiosk applies, and push them to it live.
+
+    After the commit, ``live.push_camera_settings`` sends them to the booth's running
+    kiosks over the channel layer, best effort: a layer that is down is logged and the
+    settings still count, since a kiosk reads them again from ``me/`` when it loads.
+    """
+    booth.camera_width, booth.camera_height, booth.camera_mirror = width, height, mirror
+    booth.camera_brightness, booth.camera_contrast, booth.camera_zoom = brightness, contrast, zoom
+    with transaction.atomic():
+        booth.save(
+            update_fields=[
+                "camera_width",
+                "camera_height",
+                "camera_mirror",
+                "camera_brightness",
+                "camera_contrast",
+                "camera_zoom",
+            ]
+        )
+        transaction.on_commit(lambda: live.push_camera_settings(booth), robust=True)
+    return booth

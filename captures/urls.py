@@ -17,4 +17,9 @@ urlpatterns = [
         views.event_branding,
         name="event-branding",
     ),
+    path(
+        "console/<slug:organiser_slug>/booths/<str:booth_id>/camera/",
+        views.booth_camera,
+        name="booth-camera",
+    ),
 ]

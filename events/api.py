@@ -34,14 +34,7 @@ def booth_payload(booth: Booth, request: Request) -> dict[str, Any]:
         "id": str(booth.public_id),
         "name": booth.name,
         "organiser": booth.organiser.name,
-        "camera": {
-            "width": booth.camera_width,
-            "height": booth.camera_height,
-            "mirror": booth.camera_mirror,
-            "brightness": booth.camera_brightness,
-            "contrast": booth.camera_contrast,
-            "zoom": booth.camera_zoom,
-        },
+        "camera": booth.camera_settings(),
         "event": None
         if event is None
         else {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Self
+from typing import Self, TypedDict
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -175,6 +175,17 @@ class Event(models.Model):
         return self.gallery_visibility != self.GalleryVisibility.OFF and self.archived_at is None
 
 
+class CameraSettings(TypedDict):
+    """A booth's camera settings as the kiosk applies them (``me/`` and live pushes)."""
+
+    width: int
+    height: int
+    mirror: bool
+    brightness: float | None
+    contrast: float | None
+    zoom: float | None
+
+
 class BoothQuerySet(OrganiserScopedQuerySet["Booth"]):
     def usable(self) -> Self:
         return self.filter(revoked_at__isnull=True)
@@ -219,3 +230,14 @@ class Booth(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+    def camera_settings(self) -> CameraSettings:
+        """Return the camera settings in the shape the kiosk reads."""
+        return {
+            "width": self.camera_width,
+            "height": self.camera_height,
+            "mirror": self.camera_mirror,
+            "brightness": self.camera_brightness,
+            "contrast": self.camera_contrast,
+            "zoom": self.camera_zoom,
+        }

@@ -135,19 +135,29 @@
 
   // ---- camera ---------------------------------------------------------------------------
   async function startCamera(camera) {
-    const video = $("preview");
-    video.classList.toggle("mirrored", camera.mirror);
     const stream = await navigator.mediaDevices.getUserMedia({
       video: { width: { ideal: camera.width }, height: { ideal: camera.height } }, audio: false,
     });
-    video.srcObject = stream;
-    const track = stream.getVideoTracks()[0];
+    $("preview").srcObject = stream;
+    await applyCamera(camera);
+  }
+  // Apply camera settings to the running camera: from me/ at start, and live when the
+  // organiser saves them in the console ({"type": "camera"} over the socket).
+  async function applyCamera(camera) {
+    const video = $("preview");
+    video.classList.toggle("mirrored", Boolean(camera.mirror));
+    const track = video.srcObject ? video.srcObject.getVideoTracks()[0] : null;
+    if (!track) return;
     const supported = track.getCapabilities ? track.getCapabilities() : {};
     const advanced = {};
     for (const key of ["brightness", "contrast", "zoom"]) {
-      if (camera[key] !== null && key in supported) advanced[key] = camera[key];
+      const range = supported[key];
+      if (camera[key] === null || camera[key] === undefined || !range) continue;
+      advanced[key] = Math.min(range.max ?? Infinity, Math.max(range.min ?? -Infinity, camera[key]));
     }
-    if (Object.keys(advanced).length) await track.applyConstraints({ advanced: [advanced] }).catch(() => {});
+    const constraints = { width: { ideal: camera.width }, height: { ideal: camera.height } };
+    if (Object.keys(advanced).length) constraints.advanced = [advanced];
+    await track.applyConstraints(constraints).catch(() => {});
   }
   function grab(maxWidth, quality) {
     const video = $("preview");
@@ -166,7 +176,11 @@
       const scheme = location.protocol === "https:" ? "wss://" : "ws://";
       const socket = new WebSocket(scheme + location.host + "/ws/booth/", ["boothsite.v1", "ticket." + ticket]);
       socket.binaryType = "arraybuffer";
-      socket.onopen = () => { $("connection").textContent = "Live"; };
+      socket.onopen = () => {
+        $("connection").textContent = "Live";
+        if (state.socketOpened) syncCamera(); // settings saved while the socket was down
+        state.socketOpened = true;
+      };
       socket.onclose = () => {
         $("connection").textContent = "Reconnecting…";
         state.socket = null;
@@ -187,7 +201,17 @@
       if (state.session && $("auto").checked && !state.snapping) snap("smile");
     } else if (message.type === "capture.ready") {
       if (state.session && message.session === state.session.id) refreshSession();
+    } else if (message.type === "camera") {
+      state.booth.camera = message.camera;
+      applyCamera(message.camera);
     }
+  }
+  async function syncCamera() {
+    try {
+      const booth = await api("GET", "me/");
+      state.booth.camera = booth.camera;
+      applyCamera(booth.camera);
+    } catch (e) { /* offline: keep the settings we have */ }
   }
   function streamFrames() {
     clearInterval(state.frameTimer);

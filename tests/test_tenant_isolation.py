@@ -140,7 +140,14 @@ def test_console_requires_login(anon_client):
 # Console pages that change a tenant's kiosk: (URL template, valid POST body).
 CONSOLE_MANAGE_PAGES = [
     ("/console/{org}/party/branding/", {"welcome_text": "Hi", "brand_color": "#123456"}),
+    ("/console/{org}/booths/{booth}/camera/", {"camera_width": "640", "camera_height": "480"}),
 ]
+
+
+def unchanged(tenant):
+    tenant.event.refresh_from_db()
+    tenant.booth.refresh_from_db()
+    return tenant.event.welcome_text == "Smile!" and tenant.booth.camera_width == 1280
 
 
 @pytest.mark.parametrize(("template", "body"), CONSOLE_MANAGE_PAGES)
@@ -150,12 +157,24 @@ def test_console_manage_page_of_other_organiser_answers_like_a_missing_one(
 ):
     client = Client()
     client.force_login(tenant_b.owner)
-    foreign = getattr(client, method)(template.format(org=tenant_a.organiser.slug), body)
-    missing_org = getattr(client, method)(template.format(org="no-such-org"), body)
+    booth = tenant_a.booth.public_id
+    foreign = getattr(client, method)(template.format(org="alpha", booth=booth), body)
+    missing_org = getattr(client, method)(template.format(org="no-such-org", booth=booth), body)
     assert foreign.status_code == missing_org.status_code == 404
     assert foreign.content == missing_org.content
-    tenant_a.event.refresh_from_db()
-    assert tenant_a.event.welcome_text == "Smile!"
+    assert unchanged(tenant_a)
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("booth_id", ["foreign", str(uuid.uuid4()), "not-a-uuid"])
+def test_camera_page_for_a_booth_outside_the_organiser_is_404(tenant_a, tenant_b, method, booth_id):
+    client = Client()
+    client.force_login(tenant_b.owner)
+    booth = tenant_a.booth.public_id if booth_id == "foreign" else booth_id
+    body = CONSOLE_MANAGE_PAGES[1][1]
+    response = getattr(client, method)(f"/console/bravo/booths/{booth}/camera/", body)
+    assert response.status_code == 404
+    assert unchanged(tenant_a)
 
 
 @pytest.mark.parametrize(("template", "body"), CONSOLE_MANAGE_PAGES)
@@ -168,13 +187,14 @@ def test_console_manage_page_for_every_member_role(
 ):
     client = Client()
     client.force_login(factories.make_member(tenant_a.organiser, role))
-    url = template.format(org=tenant_a.organiser.slug)
+    url = template.format(org=tenant_a.organiser.slug, booth=tenant_a.booth.public_id)
     assert client.get(url).status_code == get_status
     assert client.post(url, body).status_code == post_status
 
 
 @pytest.mark.parametrize(("template", "body"), CONSOLE_MANAGE_PAGES)
 def test_console_manage_page_requires_login(anon_client, tenant_a, template, body):
-    response = anon_client.post(template.format(org=tenant_a.organiser.slug), body)
+    url = template.format(org=tenant_a.organiser.slug, booth=tenant_a.booth.public_id)
+    response = anon_client.post(url, body)
     assert response.status_code == 302
     assert response["Location"].startswith("/console/login/")
