@@ -66,7 +66,7 @@ def write_y4m(photo: Path, target: Path, frames: int = 10) -> Path:
 
 
 def write_logo(target: Path) -> Path:
-    """Write a 480x160 PNG logo (a badge and a wordmark on a transparent ground)."""
+    """Write a PNG logo: a badge and a wordmark on a transparent ground, 8 px margin."""
     logo = Image.new("RGBA", (480, 160), (0, 0, 0, 0))
     draw = ImageDraw.Draw(logo)
     draw.ellipse((8, 8, 152, 152), fill=(214, 51, 108, 255))
@@ -74,7 +74,8 @@ def write_logo(target: Path) -> Path:
     font = ImageFont.load_default(size=56)
     draw.text((176, 44), "DEMO", fill=(29, 29, 31, 255), font=font)
     draw.text((176, 96), "PARTY", fill=(214, 51, 108, 255), font=ImageFont.load_default(size=40))
-    logo.save(target, "PNG")
+    left, top, right, bottom = logo.getbbox() or (0, 0, 480, 160)
+    logo.crop((left - 8, top - 8, right + 8, bottom + 8)).save(target, "PNG")
     return target
 
 
@@ -219,3 +220,47 @@ def browser_for(tmp_path: Path) -> Iterator[Any]:
 def screenshot(page: Any, name: str) -> None:
     SCREENS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENS / f"{name}.png"))
+
+
+#: The kiosk's target screens: a 1280x800 tablet (the default) and a 1920x1080 display.
+VIEWPORTS = {"1280x800": (1280, 800), "1920x1080": (1920, 1080)}
+
+_LAYOUT = """(selectors) => {
+  const root = document.documentElement;
+  const boxes = {};
+  for (const selector of selectors) {
+    const node = document.querySelector(selector);
+    const box = node ? node.getBoundingClientRect() : null;
+    boxes[selector] = box && [box.left, box.top, box.right, box.bottom, box.width * box.height];
+  }
+  const sideways = [...document.querySelectorAll(".screen:not([hidden]) *")]
+    .filter((node) => node.scrollWidth > node.clientWidth + 1)
+    .filter((node) => getComputedStyle(node).overflowX !== "visible")
+    .map((node) => node.id || node.className || node.tagName);
+  return { scrollWidth: root.scrollWidth, clientWidth: root.clientWidth, boxes, sideways };
+}"""
+
+
+def check_screen(page: Any, name: str, fully_visible: tuple[str, ...]) -> None:
+    """Screenshot ``name`` at each of ``VIEWPORTS`` and check that the layout holds.
+
+    At each size: the page does not scroll sideways, no element on the screen scrolls
+    its content sideways, and each of ``fully_visible`` is on screen in full, without
+    scrolling. The 1280x800 shot is ``<name>.png``, the others ``<name>-<size>.png``.
+    """
+    for label, (width, height) in VIEWPORTS.items():
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(150)  # let transitions (the smile meter) settle
+        layout = page.evaluate(_LAYOUT, list(fully_visible))
+        where = f"{name} at {label}"
+        assert layout["scrollWidth"] <= layout["clientWidth"], f"{where} scrolls sideways"
+        assert layout["sideways"] == [], f"{where}: content overflows sideways"
+        for selector, box in layout["boxes"].items():
+            assert box, f"{where}: {selector} is missing"
+            left, top, right, bottom, area = box
+            assert area > 0, f"{where}: {selector} has no size"
+            assert min(left, top) >= 0, f"{where}: {selector} starts off screen: {box}"
+            assert right <= width, f"{where}: {selector} is cut on the right: {box}"
+            assert bottom <= height, f"{where}: {selector} is cut at the bottom: {box}"
+        screenshot(page, name if label == "1280x800" else f"{name}-{label}")
+    page.set_viewport_size({"width": 1280, "height": 800})

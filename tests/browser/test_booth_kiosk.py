@@ -8,9 +8,10 @@ import urllib.request
 import zipfile
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Site, screenshot, write_logo
+from tests.browser.conftest import Site, check_screen, screenshot, write_logo
 
 pytestmark = pytest.mark.browser
 
@@ -30,22 +31,24 @@ def captures(site: Site) -> list[tuple[str, str]]:
 
 def test_countdown_snaps_share_by_qr_and_sms(site, pairing_url, browser_for, tmp_path):
     site.set_event(captures_per_session=2, countdown_seconds=2)
-    site.set_logo(write_logo(tmp_path / "logo.png"))
+    logo = write_logo(tmp_path / "logo.png")
+    site.set_logo(logo)
     page = browser_for(smiling=False)
     open_booth(page, pairing_url)
     assert page.inner_text("#event-name") == "Demo Party"
     expect(page.locator("#event-logo")).to_be_visible()
-    assert page.evaluate("() => document.getElementById('event-logo').naturalWidth") == 480
-    screenshot(page, "attract")
+    natural_width = "() => document.getElementById('event-logo').naturalWidth"
+    assert page.evaluate(natural_width) == Image.open(logo).width
+    check_screen(page, "attract", ("#preview", "#event-logo", "#welcome", "#start"))
     page.click("#start")
     page.uncheck("#auto")
-    screenshot(page, "live")
+    check_screen(page, "live", ("#preview", ".meter", "#auto", "#snap", "#shots-left"))
     page.click("#snap")
     page.wait_for_selector("#countdown:not([hidden])")
     screenshot(page, "countdown")
     page.wait_for_selector("#drawer li")
     page.wait_for_selector("#drawer li .variants img")
-    screenshot(page, "drawer")
+    check_screen(page, "drawer", ("#preview", "#snap", "#drawer li .variants"))
     page.click("#snap")
     page.wait_for_selector("#share:not([hidden])")
     page.wait_for_selector("#qr svg")
@@ -56,7 +59,8 @@ def test_countdown_snaps_share_by_qr_and_sms(site, pairing_url, browser_for, tmp
     page.fill("#phone", "+44 7400 123456")
     page.click("#sms-form button")
     expect(page.locator("#sms-status")).to_contain_text("Sent!")
-    screenshot(page, "share")
+    share = ("#qr svg", "#strip-box img", "#phone", "#sms-form button", "#download-all", "#done")
+    check_screen(page, "share", share)
     assert captures(site) == [("countdown", "ready"), ("countdown", "ready")]
     download = page.get_attribute("#download-all", "href")
     assert download.startswith(site.url + "/s/")
@@ -66,6 +70,11 @@ def test_countdown_snaps_share_by_qr_and_sms(site, pairing_url, browser_for, tmp
         assert int(response.headers["Content-Length"]) == len(body)
     with zipfile.ZipFile(io.BytesIO(body)) as archive:
         assert len(archive.namelist()) == 2 + 2 * 4 + 1  # photos, variants, strip
+    guest = page.context.new_page()  # the guest's page links the same ZIP
+    guest.goto(page.get_attribute("#share-link", "href"))
+    assert guest.get_attribute("#download-all", "href") == download.removeprefix(site.url)
+    screenshot(guest, "guest-page")
+    guest.close()
     assert site.query("SELECT status FROM captures_strip") == [("ready",)]
     assert site.query("SELECT status, gateway FROM messaging_smsmessage") == [
         ("submitted", "console")
