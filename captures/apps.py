@@ -9,6 +9,9 @@ class CapturesConfig(AppConfig):
     verbose_name = "Captures"
 
     def ready(self) -> None:
+        from captures import signals
+
+        signals.connect()
         if settings.BOOTHSITE_SMILE_DETECTOR:
             from captures import smile
 
