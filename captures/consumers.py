@@ -94,6 +94,8 @@ class SmileConsumer(AsyncWebsocketConsumer):
         self.booth_group = live.booth_group(self.booth)
         self.event_group = live.event_group(self.event)
         self.live_ok = await self._join(self.booth_group)
+        # Start the scoring workers now (kept referenced: the loop holds tasks weakly).
+        self.warming = asyncio.ensure_future(frame_scorer().warm_up())
         protocols = self.scope.get("subprotocols") or []
         await self.accept(subprotocol=PROTOCOL if PROTOCOL in protocols else None)
 

@@ -153,6 +153,25 @@ class FrameScorer:
         # unread reply in its pipe. The request finishes and returns its worker.
         return await asyncio.shield(self._score_in_worker(idle, data))
 
+    async def warm_up(self) -> None:
+        """Start the worker processes not running yet, so the first frames are fast.
+
+        A worker loads its models as it starts (about 0.2 s); a booth that has just
+        connected will send frames within moments.
+        """
+        if not self.processes:
+            return
+        idle = self._idle_queue(asyncio.get_running_loop())
+        slots = [idle.get_nowait() for _ in range(idle.qsize())]
+        try:
+            for index, worker in enumerate(slots):
+                if worker is None:
+                    slots[index] = started = await _Worker.start(self.detector)
+                    self._workers.append(started)
+        finally:
+            for worker in slots:
+                idle.put_nowait(worker)
+
     def _idle_queue(self, loop: asyncio.AbstractEventLoop) -> asyncio.Queue[_Worker | None]:
         if self._loop is not loop or self._idle is None:
             self.close()

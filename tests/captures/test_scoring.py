@@ -32,6 +32,24 @@ def test_worker_processes_score_like_this_process():
     assert remote[0].score >= 0.5 > remote[1].score
 
 
+def test_warm_up_starts_every_worker_before_the_first_frame():
+    scorer = scoring.FrameScorer(processes=2)
+
+    async def go() -> tuple[list[int], list[int], smile.SmileResult]:
+        try:
+            await scorer.warm_up()
+            warmed = scorer.worker_pids()
+            result = await scorer.score(frame_from(labelled("1")))
+            return warmed, scorer.worker_pids(), result
+        finally:
+            await scorer.aclose()
+
+    warmed, after, result = asyncio.run(go())
+    assert len(warmed) == 2
+    assert after == warmed  # the frame went to a worker already running
+    assert result.score >= 0.5
+
+
 def test_a_killed_worker_is_replaced_and_the_frame_still_scored():
     scorer = scoring.FrameScorer(processes=1)
     data = frame_from(labelled("0"))
