@@ -1,4 +1,11 @@
-"""SmileConsumer through the full ASGI application (origin check, ticket auth, routing)."""
+"""SmileConsumer through the full ASGI application (origin check, ticket auth, routing).
+
+These tests use the in-memory channel layer even when ``REDIS_URL`` is set: they test
+the consumer, and a channels-redis ``receive()`` left waiting by a refused handshake
+made pytest-asyncio's loop teardown hang in about one PostgreSQL/Redis run in three.
+The Redis layer is exercised with real sockets by the browser tests' daphne, by
+tests/captures/test_camera_settings.py and by ``bench/smile_load.py``.
+"""
 
 from __future__ import annotations
 
@@ -51,6 +58,11 @@ def connect(ticket: str | None, *, origin: tuple[bytes, bytes] | None = ORIGIN):
 async def receive(communicator) -> dict[str, Any]:
     message: dict[str, Any] = json.loads(await communicator.receive_from(timeout=10))
     return message
+
+
+@pytest.fixture(autouse=True)
+def in_memory_layer(settings) -> None:
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 
 @pytest.fixture
