@@ -51,11 +51,4 @@ class CameraForm(forms.ModelForm[Booth]):
 
     class Meta:
         model = Booth
-        fields = [
-            "camera_width",
-            "camera_height",
-            "camera_mirror",
-            "camera_brightness",
-            "camera_contrast",
-            "camera_zoom",
-        ]
+        fields = list(Booth.CAMERA_FIELDS)

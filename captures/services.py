@@ -129,11 +129,11 @@ def _check_open(session: BoothSession) -> None:
         raise CaptureLimitReached(msg)
 
 
-def _load(name: str) -> Image.Image:
+def _load(name: str, *, rgb: bool = True) -> Image.Image:
     with default_storage.open(name, "rb") as stored:
-        image = Image.open(BytesIO(stored.read()))
+        image = Image.open(BytesIO(stored.read()), formats=imaging.ALLOWED_FORMATS)
         image.load()
-    return image.convert("RGB") if image.mode != "RGB" else image
+    return image.convert("RGB") if rgb and image.mode != "RGB" else image
 
 
 def render_variants(capture: Capture) -> list[CaptureVariant]:
@@ -247,13 +247,10 @@ def _load_logo(event: Event) -> Image.Image | None:
     if not event.logo.name:
         return None
     try:
-        with default_storage.open(event.logo.name, "rb") as stored:
-            logo = Image.open(BytesIO(stored.read()), formats=imaging.ALLOWED_FORMATS)
-            logo.load()
+        return _load(event.logo.name, rgb=False)  # keep the logo's transparency
     except FileNotFoundError:
         logger.warning("The logo of event %s is missing; strips render without it.", event.pk)
         return None
-    return logo
 
 
 def _store_strip(strip: Strip, originals: Sequence[Image.Image], logo: Image.Image | None) -> Strip:
@@ -360,15 +357,6 @@ def update_booth_camera(
     booth.camera_width, booth.camera_height, booth.camera_mirror = width, height, mirror
     booth.camera_brightness, booth.camera_contrast, booth.camera_zoom = brightness, contrast, zoom
     with transaction.atomic():
-        booth.save(
-            update_fields=[
-                "camera_width",
-                "camera_height",
-                "camera_mirror",
-                "camera_brightness",
-                "camera_contrast",
-                "camera_zoom",
-            ]
-        )
+        booth.save(update_fields=Booth.CAMERA_FIELDS)
         transaction.on_commit(lambda: live.push_camera_settings(booth), robust=True)
     return booth

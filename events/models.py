@@ -231,6 +231,16 @@ class Booth(models.Model):
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
 
+    #: The fields the organiser sets on the booth's camera page (``camera_settings``).
+    CAMERA_FIELDS = (
+        "camera_width",
+        "camera_height",
+        "camera_mirror",
+        "camera_brightness",
+        "camera_contrast",
+        "camera_zoom",
+    )
+
     def camera_settings(self) -> CameraSettings:
         """Return the camera settings in the shape the kiosk reads."""
         return {

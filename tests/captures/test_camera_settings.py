@@ -6,15 +6,13 @@ import json
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.test import Client
 
-from boothsite.asgi import application
 from events import tokens
 from events.models import Booth
+from tests.captures.test_consumers import connect
 from tests.conftest import booth_client
 
-ORIGIN = (b"origin", b"http://testserver")
 SETTINGS = {
     "camera_width": "1920",
     "camera_height": "1080",
@@ -79,20 +77,8 @@ def test_console_lists_each_booths_camera_page(tenant_a):
 
 @pytest.mark.django_db(transaction=True)
 async def test_saved_settings_reach_the_running_kiosk(tenant_a, tenant_b):
-    ticket = tokens.socket_ticket(tenant_a.booth.public_id)
-    kiosk = WebsocketCommunicator(
-        application,
-        "/ws/booth/",
-        headers=[ORIGIN],
-        subprotocols=["boothsite.v1", f"ticket.{ticket}"],
-    )
-    other_ticket = tokens.socket_ticket(tenant_b.booth.public_id)
-    other_kiosk = WebsocketCommunicator(
-        application,
-        "/ws/booth/",
-        headers=[ORIGIN],
-        subprotocols=["boothsite.v1", f"ticket.{other_ticket}"],
-    )
+    kiosk = connect(tokens.socket_ticket(tenant_a.booth.public_id))
+    other_kiosk = connect(tokens.socket_ticket(tenant_b.booth.public_id))
     assert (await kiosk.connect())[0]
     assert (await other_kiosk.connect())[0]
     console = await database_sync_to_async(owner_client)(tenant_a)
