@@ -11,7 +11,7 @@ Prints, for the held-out validation part of GENKI-4K dev (``is_validation``: 1 p
 found, accuracy at the 0.5 threshold on frames with a face, ROC-AUC on those frames,
 and the latency of the whole ``detect`` call per frame (median and p95, wall ms, one
 core, one thread). The reference pipeline, OpenCV's Haar face + Haar smile cascades
-(``captures.smile.HaarSmileDetector``, needs opencv-python-headless 4.x), runs in the
+(``bench.haar.HaarSmileDetector``, needs opencv-python-headless 4.x), runs in the
 same process on the same frames, and the ratios are printed.
 
     .venv/bin/python bench/smile.py [--limit N] [--no-reference]
@@ -39,12 +39,21 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.haar import HaarSmileDetector  # noqa: E402
 from captures import smile  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 GENKI = DATA / "genki4k-dev"
 BENCH_SEED = 4
 FRAME_W, FRAME_H = 640, 480
+REFERENCE = HaarSmileDetector.name
+
+
+def get_detector(name: str) -> smile.SmileDetector:
+    """The product's detector ``name``, or the Haar reference; ValueError if unavailable."""
+    if name == REFERENCE:
+        return HaarSmileDetector()
+    return smile.get_detector(name)
 
 
 def is_validation(file_name: str) -> bool:
@@ -141,7 +150,7 @@ def main() -> int:
     parser.add_argument("--cpu", type=int, default=0, help="the one core to run on")
     parser.add_argument("--no-reference", action="store_true", help="skip the Haar reference")
     parser.add_argument(
-        "--detector", default=smile.DEFAULT_DETECTOR, choices=sorted(smile.DETECTORS)
+        "--detector", default=smile.DEFAULT_DETECTOR, choices=sorted([*smile.DETECTORS, REFERENCE])
     )
     args = parser.parse_args()
     if not (GENKI / "labels.csv").is_file():
@@ -152,12 +161,12 @@ def main() -> int:
     started = time.perf_counter()
     frames = make_frames(args.limit)
     names = [args.detector]
-    if not args.no_reference and args.detector != "haar":
-        names.append("haar")
+    if not args.no_reference and args.detector != REFERENCE:
+        names.append(REFERENCE)
     results = {}
     for name in names:
         try:
-            results[name] = measure(smile.get_detector(name), frames)
+            results[name] = measure(get_detector(name), frames)
         except ValueError as exc:
             print(f"{name}: skipped ({exc})")
     n_val = sum(is_validation(name) for name, _, _ in frames)

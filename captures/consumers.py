@@ -1,4 +1,4 @@
-"""Live smile scoring for booth kiosks over WebSockets (``/ws/booth/``).
+"""The booth kiosk's WebSocket (``/ws/booth/``): live smile scoring and pushes to it.
 
 Contract: a booth connects with the subprotocols ``["boothsite.v1", "ticket.<ticket>"]``
 (a ticket from ``POST /api/v1/booth/socket-ticket/``) and streams binary JPEG frames.
@@ -7,6 +7,9 @@ For every frame it scores, the server sends ``{"type": "smile", "score", "faces"
 frames it sends ``{"type": "trigger"}``, then waits out a cool-down. Only the latest
 frame waits to be scored, so a slow server drops frames instead of queueing them.
 Scores, triggers and ``capture.ready`` also go to the event's group for live monitors.
+The same socket brings the kiosk ``{"type": "camera"}`` when the organiser saves the
+booth's camera settings, and ``{"type": "capture.ready"}`` when one of its captures is
+rendered.
 """
 
 from __future__ import annotations
@@ -63,8 +66,13 @@ def frame_scorer() -> FrameScorer:
     return scorer
 
 
-class SmileConsumer(AsyncWebsocketConsumer):
-    """Score a booth's live frames and tell it when to snap.
+class BoothConsumer(AsyncWebsocketConsumer):
+    """A booth kiosk's socket: frames in; scores, triggers, camera and capture.ready out.
+
+    Scores the booth's live frames (``smile`` messages) and tells it when to snap
+    (``trigger``); forwards what reaches the booth's group: its camera settings
+    (``camera``, when the organiser saves them) and ``capture.ready`` (one of its
+    captures is rendered); answers ``ping`` with ``pong``.
 
     Refuses the handshake without a valid ticket (or for a booth without an event).
     Closes with 1009 for a frame over ``BOOTHSITE_WS_MAX_FRAME_BYTES``, 1008 after

@@ -9,5 +9,5 @@ from django.urls import path
 from captures import consumers
 
 websocket_urlpatterns: list[Any] = [
-    path("ws/booth/", consumers.SmileConsumer.as_asgi()),  # type: ignore[arg-type]
+    path("ws/booth/", consumers.BoothConsumer.as_asgi()),  # type: ignore[arg-type]
 ]

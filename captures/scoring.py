@@ -6,15 +6,15 @@ server's event loop:
 
 - ``FrameScorer(processes=0)``: in worker threads of this process. onnxruntime and
   Pillow release the GIL, but the Python around them does not, so one process scoring
-  many booths keeps about one core busy at most.
+  many booths is held back by the GIL, not by the number of cores.
 - ``FrameScorer(processes=N)``: in N worker processes (``python -m captures.scoring``),
   each holding its own copy of the detector and scoring one frame at a time. This is
   what uses every core for 16 booths at 5 frames/s (``bench/smile_load.py``).
 
 The worker processes talk to the server over their stdin and stdout through the event
 loop's own non-blocking pipes: ``concurrent.futures.ProcessPoolExecutor`` was tried
-first, and its feeder and manager threads fought the event loop for the GIL, doubling
-the round trip when 16 frames arrived together.
+first, and its feeder and manager threads fought the event loop for the GIL, slowing
+every round trip when 16 frames arrived together.
 
 Wire format, both ways: a 4-byte big-endian length, then that many bytes. A request is
 the frame's bytes; a reply is a pickled ``("ok", SmileResult)`` or ``("invalid", code)``
@@ -45,7 +45,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 # Frames are decoded at reduced scale (libjpeg's DCT scaling) to about 320x240: a guest
-# at a booth is far larger than the detector needs, and decoding is half the work.
+# at a booth is far larger than the detector needs, and decoding is a large share of
+# the work per frame.
 SCORING_SIZE = (320, 240)
 
 #: A worker that takes longer than this over one frame is killed and replaced, in s.
@@ -156,8 +157,8 @@ class FrameScorer:
     async def warm_up(self) -> None:
         """Start the worker processes not running yet, so the first frames are fast.
 
-        A worker loads its models as it starts (about 0.2 s); a booth that has just
-        connected will send frames within moments.
+        A worker loads its models as it starts; a booth that has just connected will
+        send frames within moments.
         """
         if not self.processes:
             return

@@ -16,16 +16,14 @@ The default detector (``"blazeface-cnn"``):
    members whose logits are averaged, trained by ``tools/train_smile.py`` on
    SMILEsmileD and the training part of GENKI-4K dev) scores the crop and its mirror
    image; the probability is the sigmoid of the mean of the two logits. The CNN runs
-   quantised to int8 (``smile_cnn_int8.onnx``, about 2.7 times faster than float32 with
-   the same validation accuracy); ``"blazeface-cnn-float32"`` runs the float32 model.
+   quantised to int8 (``smile_cnn_int8.onnx``: faster than float32, with the same
+   validation accuracy); ``"blazeface-cnn-float32"`` runs the float32 model.
 
 Every model runs on one onnxruntime thread, so a server can score several streams on
 its cores without oversubscription. Nothing is downloaded at run time: the weights ship
 in ``captures/smile_models/``. Accuracy and latency are measured by ``bench/smile.py``.
 
-``set_default_detector(name)`` picks another registered detector (``DETECTORS``), such
-as the ``"haar"`` reference pipeline, which needs ``opencv-python-headless`` 4.x (not a
-runtime dependency).
+``set_default_detector(name)`` picks another registered detector (``DETECTORS``).
 """
 
 from __future__ import annotations
@@ -58,13 +56,12 @@ __all__ = [
     "Face",
     "FaceDetection",
     "FaceFinder",
-    "HaarSmileDetector",
     "SmileDetector",
     "SmileNet",
     "SmileResult",
-    "SmileTracker",
     "align_face",
     "check_frame",
+    "clip_box",
     "detect_smile",
     "get_detector",
     "grey_region",
@@ -217,8 +214,8 @@ class BlazeFace:
     """MediaPipe BlazeFace face detector on onnxruntime (one thread).
 
     ``kind`` is ``"short"`` (128x128 input, faces within about 2 m of a webcam: the
-    booth case, about 1.5 ms) or ``"full"`` (192x192 input, faces down to a few percent
-    of the frame, about 5 ms). Safe to call from several threads.
+    booth case, and the cheaper model) or ``"full"`` (192x192 input, faces down to a few
+    percent of the frame). Safe to call from several threads.
     """
 
     def __init__(self, kind: str = "short", model_dir: Path = MODEL_DIR) -> None:
@@ -236,8 +233,8 @@ class BlazeFace:
         new_w = max(1, round(width * scale))
         new_h = max(1, round(height * scale))
         image = Image.fromarray(frame)
-        # reduce() by an integer factor is a cheap box filter; resizing what is left
-        # costs little (about 1 ms saved on a 640x480 frame).
+        # reduce() by an integer factor is a cheap box filter: it does most of the
+        # scaling, and the bilinear resize of what is left costs little.
         factor = int(min(width / new_w, height / new_h))
         if factor >= 2:
             image = image.reduce(factor)
@@ -402,7 +399,7 @@ class SmileNet:
 # ---------------------------------------------------------------------- detectors
 
 
-def _clip_box(
+def clip_box(
     box: tuple[float, float, float, float], width: int, height: int
 ) -> tuple[int, int, int, int]:
     """Clip an (x0, y0, x1, y1) box to a ``width`` x ``height`` frame; return (x, y, w, h)."""
@@ -447,7 +444,7 @@ class BlazeFaceCnnDetector(FaceFinder):
         crops = np.stack([align_face(grey, f.keypoints - origin) for f in faces])
         probabilities = self.net.predict(crops)
         scored = tuple(
-            Face(box=_clip_box(f.box, width, height), score=float(p))
+            Face(box=clip_box(f.box, width, height), score=float(p))
             for f, p in zip(faces, probabilities, strict=True)
         )
         return SmileResult(score=scored[0].score, faces=scored)
@@ -456,113 +453,6 @@ class BlazeFaceCnnDetector(FaceFinder):
         """Score the smile of an HxWx3 uint8 RGB frame; ValueError for other frames."""
         frame = check_frame(frame)
         return self.score_faces(frame, self.find_faces(frame))
-
-
-class HaarSmileDetector:
-    """Reference pipeline: OpenCV's Haar frontal-face cascade, then its smile cascade.
-
-    Needs ``opencv-python-headless`` 4.x for the ``cv2.data`` cascades (OpenCV 5 wheels
-    ship none); it is not a runtime dependency, and this detector is for benchmarks and
-    comparison. The score is a saturating function of the number of smile-cascade hits
-    in the lower half of the face, so it ranks rather than calibrates.
-    """
-
-    name = "haar"
-
-    def __init__(self) -> None:
-        try:
-            import cv2  # optional: only this detector needs it
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ValueError(
-                "the 'haar' smile detector needs opencv-python-headless 4.x installed"
-            ) from exc
-        self._cv2: Any = cv2
-        root = Path(self._cv2.data.haarcascades)
-        self._face = cv2.CascadeClassifier(str(root / "haarcascade_frontalface_default.xml"))
-        self._smile = cv2.CascadeClassifier(str(root / "haarcascade_smile.xml"))
-        if self._face.empty() or self._smile.empty():
-            raise ValueError("this OpenCV build ships no Haar cascades (use 4.x)")
-        self._lock = threading.Lock()
-
-    def detect(self, frame: UInt8Array) -> SmileResult:
-        """Score the smile of an HxWx3 uint8 RGB frame; ValueError for other frames."""
-        frame = check_frame(frame)
-        cv2 = self._cv2
-        height, width = frame.shape[:2]
-        grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
-        faces: list[Face] = []
-        with self._lock:  # CascadeClassifier is not documented as thread-safe
-            boxes = self._face.detectMultiScale(
-                grey, scaleFactor=1.1, minNeighbors=5, minSize=(40, 40)
-            )
-            ordered = sorted((tuple(int(v) for v in b) for b in boxes), key=lambda b: -b[2])
-            for x, y, w, h in ordered[:MAX_FACES]:
-                mouth = grey[y + h // 2 : y + h, x : x + w]
-                hits = self._smile.detectMultiScale(
-                    mouth, scaleFactor=1.7, minNeighbors=0, minSize=(w // 4, h // 8)
-                )
-                score = 1.0 - math.exp(-len(hits) / 12.0)
-                box = _clip_box((x, y, x + w, y + h), width, height)
-                faces.append(Face(box=box, score=score))
-        if not faces:
-            return NO_FACE
-        return SmileResult(score=faces[0].score, faces=tuple(faces))
-
-
-class SmileTracker:
-    """Scores one stream of frames, reusing the last face's position for speed.
-
-    While the previous frame had a face, only a square about 2.2 face-widths around it
-    is searched with the short-range detector; a full-frame search runs when that finds
-    nothing, and at least every ``refresh`` frames (so a second, larger face is picked
-    up). Results have the same meaning as ``detect_smile``'s. Not thread-safe: use one
-    tracker per stream.
-    """
-
-    def __init__(self, detector: BlazeFaceCnnDetector | None = None, refresh: int = 10) -> None:
-        self.detector = detector if detector is not None else _blazeface_cnn()
-        self.refresh = refresh
-        self._last: FaceDetection | None = None
-        self._age = 0
-
-    def reset(self) -> None:
-        """Forget the last face (a new stream, or a scene change)."""
-        self._last = None
-        self._age = 0
-
-    def update(self, frame: UInt8Array) -> SmileResult:
-        """Score the next frame of the stream; ValueError for frames of another shape."""
-        frame = check_frame(frame)
-        faces: list[FaceDetection] = []
-        if self._last is not None and self._age < self.refresh:
-            faces = self._search_near(frame, self._last)
-            self._age += 1
-        if not faces:
-            faces = self.detector.find_faces(frame)
-            self._age = 0
-        self._last = faces[0] if faces else None
-        return self.detector.score_faces(frame, faces)
-
-    def _search_near(self, frame: UInt8Array, last: FaceDetection) -> list[FaceDetection]:
-        height, width = frame.shape[:2]
-        cx = (last.box[0] + last.box[2]) / 2
-        cy = (last.box[1] + last.box[3]) / 2
-        half = last.width * 1.1
-        x0, y0 = int(max(0, cx - half)), int(max(0, cy - half))
-        x1, y1 = int(min(width, cx + half)), int(min(height, cy + half))
-        if x1 - x0 < 16 or y1 - y0 < 16:
-            return []
-        found = self.detector.short.detect(np.ascontiguousarray(frame[y0:y1, x0:x1]))
-        shift = np.array([x0, y0], np.float64)
-        return [
-            FaceDetection(
-                box=(f.box[0] + x0, f.box[1] + y0, f.box[2] + x0, f.box[3] + y0),
-                keypoints=f.keypoints + shift,
-                confidence=f.confidence,
-            )
-            for f in found[:1]
-            if f.width >= MIN_FACE_SIZE
-        ]
 
 
 # ----------------------------------------------------------------------- registry
@@ -575,7 +465,6 @@ DETECTORS: Final[Mapping[str, Callable[[], SmileDetector]]] = MappingProxyType(
     {
         "blazeface-cnn": BlazeFaceCnnDetector,
         "blazeface-cnn-float32": partial(BlazeFaceCnnDetector, model=SMILE_MODEL_FLOAT32),
-        "haar": HaarSmileDetector,
     }
 )
 
@@ -588,8 +477,7 @@ def get_detector(name: str) -> SmileDetector:
     """Return the shared instance of detector ``name``, building it on first use.
 
     Thread-safe, and the instances are safe to call from several threads. Raises
-    ValueError for a name not in ``DETECTORS``, or when a detector's optional
-    dependency is missing.
+    ValueError for a name not in ``DETECTORS``.
     """
     detector = _instances.get(name)
     if detector is not None:
@@ -603,13 +491,6 @@ def get_detector(name: str) -> SmileDetector:
             detector = DETECTORS[name]()
             _instances[name] = detector
         return detector
-
-
-def _blazeface_cnn() -> BlazeFaceCnnDetector:
-    detector = get_detector("blazeface-cnn")
-    if not isinstance(detector, BlazeFaceCnnDetector):  # pragma: no cover - invariant
-        raise TypeError("registry entry 'blazeface-cnn' is not a BlazeFaceCnnDetector")
-    return detector
 
 
 def set_default_detector(name: str) -> None:

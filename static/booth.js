@@ -65,6 +65,18 @@
       return new Promise((resolve) => { const r = this.tx("readwrite").delete(id); r.onsuccess = () => resolve(); });
     },
   };
+  // The request body of a queued or live item: the multipart form of a capture upload,
+  // else its JSON. The one place that knows the upload's form fields.
+  function formOf(item) {
+    const form = new FormData();
+    form.append("image", item.blob, "snap.jpg");
+    form.append("trigger", item.trigger);
+    if (item.smile !== null) form.append("smile_score", String(item.smile));
+    return form;
+  }
+  function bodyOf(item) {
+    return item.blob ? formOf(item) : item.json || null;
+  }
   let flushing = false;
   async function showQueue() {
     const count = (await queue.all()).length;
@@ -76,15 +88,8 @@
     flushing = true;
     try {
       for (const item of await queue.all()) {
-        let body = item.json || null;
-        if (item.blob) {
-          body = new FormData();
-          body.append("image", item.blob, "snap.jpg");
-          body.append("trigger", item.trigger);
-          if (item.smile !== null) body.append("smile_score", String(item.smile));
-        }
         try {
-          await api("POST", item.path, body);
+          await api("POST", item.path, bodyOf(item));
         } catch (e) {
           if (!(e instanceof HttpError) || e.status >= 500) break; // still offline: keep order
         }
@@ -99,7 +104,7 @@
     try {
       await flushQueue();
       if ((await queue.all()).length) throw new TypeError("queue not empty");
-      const result = await api("POST", path, item.blob ? formOf(item) : item.json);
+      const result = await api("POST", path, bodyOf(item));
       return result;
     } catch (e) {
       if (e instanceof HttpError && e.status < 500) throw e;
@@ -107,13 +112,6 @@
       showQueue();
       return null;
     }
-  }
-  function formOf(item) {
-    const form = new FormData();
-    form.append("image", item.blob, "snap.jpg");
-    form.append("trigger", item.trigger);
-    if (item.smile !== null) form.append("smile_score", String(item.smile));
-    return form;
   }
 
   // ---- pairing --------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""SmileConsumer through the full ASGI application (origin check, ticket auth, routing).
+"""BoothConsumer through the full ASGI application (origin check, ticket auth, routing).
 
 These tests use the in-memory channel layer even when ``REDIS_URL`` is set: they test
 the consumer, and a channels-redis ``receive()`` left waiting by a refused handshake

@@ -1,4 +1,8 @@
-"""Pure tests of captures.smile: real GENKI-4K faces, blank frames, bad input, registry."""
+"""Pure tests of captures.smile: real GENKI-4K faces, blank frames, bad input, registry.
+
+Also the Haar reference detector of ``bench/smile.py`` (``bench.haar``), and a tracker
+built only from the detector's public parts (``SmileTracker``, test code).
+"""
 
 from __future__ import annotations
 
@@ -181,19 +185,93 @@ def test_detect_smile_from_threads_matches_sequential():
         assert a.faces == b.faces or a.score == pytest.approx(b.score, abs=1e-6)
 
 
-def test_set_default_detector_switches_detect_smile():
-    pytest.importorskip("cv2")
+def test_set_default_detector_switches_detect_smile(monkeypatch):
+    other = "blazeface-cnn-float32"
+    marker = smile.SmileResult(score=0.25, faces=())
+    monkeypatch.setattr(smile.get_detector(other), "detect", lambda frame: marker)
     try:
-        smile.set_default_detector("haar")
-        assert smile.detect_smile(np.zeros((480, 640, 3), np.uint8)).faces == ()
+        smile.set_default_detector(other)
+        assert smile.detect_smile(np.zeros((480, 640, 3), np.uint8)) is marker
     finally:
         smile.set_default_detector(smile.DEFAULT_DETECTOR)
     assert smile.get_detector(smile.DEFAULT_DETECTOR).name == smile.DEFAULT_DETECTOR
+    assert smile.detect_smile(np.zeros((480, 640, 3), np.uint8)) == smile.NO_FACE
+
+
+def test_bench_haar_reference_finds_no_face_in_a_blank_frame():
+    pytest.importorskip("cv2")
+    from bench.haar import HaarSmileDetector
+
+    detector = HaarSmileDetector()
+    assert "haar" not in smile.DETECTORS
+    assert detector.detect(np.zeros((480, 640, 3), np.uint8)).faces == ()
+    with pytest.raises(ValueError, match="dtype"):
+        detector.detect(np.zeros((480, 640, 3), np.float32))
+
+
+class SmileTracker:
+    """Scores one stream of frames, reusing the last face's position.
+
+    While the previous frame had a face, only a square about 2.2 face-widths around it
+    is searched with the short-range detector; a full-frame search runs when that finds
+    nothing, and at least every ``refresh`` frames (so a second, larger face is picked
+    up). Results have the same meaning as ``detect_smile``'s. Not thread-safe: use one
+    tracker per stream.
+    """
+
+    def __init__(self, detector: smile.BlazeFaceCnnDetector | None = None, refresh: int = 10):
+        found = detector if detector is not None else smile.get_detector("blazeface-cnn")
+        assert isinstance(found, smile.BlazeFaceCnnDetector)
+        self.detector = found
+        self.refresh = refresh
+        self._last: smile.FaceDetection | None = None
+        self._age = 0
+
+    def reset(self) -> None:
+        """Forget the last face (a new stream, or a scene change)."""
+        self._last = None
+        self._age = 0
+
+    def update(self, frame: np.ndarray) -> smile.SmileResult:
+        """Score the next frame of the stream; ValueError for frames of another shape."""
+        frame = smile.check_frame(frame)
+        faces: list[smile.FaceDetection] = []
+        if self._last is not None and self._age < self.refresh:
+            faces = self._search_near(frame, self._last)
+            self._age += 1
+        if not faces:
+            faces = self.detector.find_faces(frame)
+            self._age = 0
+        self._last = faces[0] if faces else None
+        return self.detector.score_faces(frame, faces)
+
+    def _search_near(
+        self, frame: np.ndarray, last: smile.FaceDetection
+    ) -> list[smile.FaceDetection]:
+        height, width = frame.shape[:2]
+        cx = (last.box[0] + last.box[2]) / 2
+        cy = (last.box[1] + last.box[3]) / 2
+        half = last.width * 1.1
+        x0, y0 = int(max(0, cx - half)), int(max(0, cy - half))
+        x1, y1 = int(min(width, cx + half)), int(min(height, cy + half))
+        if x1 - x0 < 16 or y1 - y0 < 16:
+            return []
+        found = self.detector.short.detect(np.ascontiguousarray(frame[y0:y1, x0:x1]))
+        shift = np.array([x0, y0], np.float64)
+        return [
+            smile.FaceDetection(
+                box=(f.box[0] + x0, f.box[1] + y0, f.box[2] + x0, f.box[3] + y0),
+                keypoints=f.keypoints + shift,
+                confidence=f.confidence,
+            )
+            for f in found[:1]
+            if f.width >= smile.MIN_FACE_SIZE
+        ]
 
 
 @needs_data
 def test_tracker_follows_a_moving_face_like_detect_smile():
-    tracker = smile.SmileTracker()
+    tracker = SmileTracker()
     for step in range(6):
         frame = in_frame(SMILING, height=280, at=(100 + 15 * step, 90 + 5 * step))
         tracked = tracker.update(frame)
