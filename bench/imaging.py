@@ -10,13 +10,21 @@ uploads.  Upscaled photos are smoother than camera frames, so JPEG coding is som
 cheaper than on real 640x480 webcam frames.
 
 Each row times our code (median and 95th percentile of ``--n`` runs after two warm-up
-runs) next to the same job done the seed's way: a pure-Python transcription of its
-JavaScript per-pixel loop, with PNG output as its ``canvas.toDataURL()`` gave (fewer
-runs: it is slow).  Times are CPU milliseconds of this thread (``time.thread_time``),
-with the process pinned to one CPU (``--cpu``) and BLAS threads set to 1.
+runs) next to the same job done the seed's way: its JavaScript per-pixel loop in pure
+Python (``seed_tint_pixels`` in ``tests/captures/imaging_reference.py``), with PNG
+output as its ``canvas.toDataURL()`` gave (fewer runs: it is slow).  Times are CPU
+milliseconds of this thread (``time.thread_time``), with the process pinned to one CPU
+(``--cpu``) and BLAS threads set to 1.
+
+The capture rows time exactly what the product runs for one photo with an event's
+defaults (the seed's four filters, identity adjustments, JPEG variants, the settings'
+default quality and thumbnail side): "upload" is the upload request
+(``decode_upload`` + ``encode_original``), "task" the ``render_variants`` Celery task
+on the stored original (decoded as ``services._load`` does, then
+``render_variant_files``), and "whole capture" both in turn.
 
 Then the exactness check: pixels of our seed tints that differ from the float64 seed,
-on every frame used (numpy float64 reference) and on the frames the pure-Python loop
+on every frame used (``imaging.seed_tint``) and on the frames the pure-Python loop
 ran on, and over all 16,777,216 colours (``--no-exhaustive`` skips it).
 """
 
@@ -42,36 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "genki4k-dev"
 SIZES = {"640x480": (640, 480), "1920x1080": (1920, 1080)}
 
-# ---- The seed, transcribed (tests/captures/imaging_reference.py holds the same) ------
-
-SEED_TINTS = {
-    "grayscale": ((0xFF, 0xFF, 0xFF), 50),
-    "sepia": ((0xAC, 0x7A, 0x33), 30),
-    "green": ((0x19, 0xC9, 0x19), 30),
-    "blue": ((0x1D, 0x35, 0xEA), 30),
-}
-
-
-def seed_factors(name):
-    color, density = SEED_TINTS[name]
-    return [(c * density + 255 * (100 - density)) / 25500 for c in color]
-
-
-def js_math_round(x):
-    whole = math.floor(x)
-    return whole + 1 if x - whole >= 0.5 else whole
-
-
-def seed_tint_loop(rgb, name):
-    """The seed's loop over canvas pixels, float64 as JavaScript numbers."""
-    fr, fg, fb = seed_factors(name)
-    out = bytearray(len(rgb))
-    for i in range(0, len(rgb), 3):
-        luma = 0.299 * rgb[i] + 0.587 * rgb[i + 1] + 0.114 * rgb[i + 2]
-        out[i] = min(255, js_math_round(fr * luma))
-        out[i + 1] = min(255, js_math_round(fg * luma))
-        out[i + 2] = min(255, js_math_round(fb * luma))
-    return bytes(out)
+# ---- The seed's way ------------------------------------------------------------
 
 
 def seed_png(rgb, size):
@@ -80,12 +59,12 @@ def seed_png(rgb, size):
     return buffer.getvalue()
 
 
-def seed_capture(upload):
-    """Decode, tint four times with the loop, store the original and each as PNG."""
+def seed_capture(upload, names, tint_loop):
+    """Decode, tint with the loop, store the original and each tint as PNG."""
     image = Image.open(io.BytesIO(upload)).convert("RGB")
     rgb = image.tobytes()
     return [seed_png(rgb, image.size)] + [
-        seed_png(seed_tint_loop(rgb, name), image.size) for name in SEED_TINTS
+        seed_png(tint_loop(rgb, name), image.size) for name in names
     ]
 
 
@@ -166,6 +145,7 @@ def main(argv=None):
     from PIL import features
 
     from captures import imaging
+    from tests.captures.imaging_reference import all_colours, seed_tint_pixels
 
     started = time.perf_counter()
     photos, available = load_photos(args.data, args.images)
@@ -190,14 +170,15 @@ def main(argv=None):
     print("-" * len(header))
     seed_outputs: dict[tuple[str, int], dict[str, bytes]] = {}
 
-    def row(job, size, ours, seed, seed_runs):
+    def row(job, size, ours, seed=None, seed_runs=0):
         mine, faults = cpu_ms(ours, args.n, warmup=2)
-        theirs, _ = cpu_ms(seed, seed_runs, warmup=0)
-        ours_med, seed_med = statistics.median(mine), statistics.median(theirs)
-        print(
-            f"{job:32} {size:11} {ours_med:8.2f} {p95(mine):7.2f} {faults:6} "
-            f"{seed_med:9.0f} {seed_med / ours_med:5.0f}x  {args.n}/{seed_runs}"
-        )
+        ours_med = statistics.median(mine)
+        versus = f"{'-':>9} {'-':>6}  {args.n}/0"
+        if seed is not None:
+            theirs, _ = cpu_ms(seed, seed_runs, warmup=0)
+            seed_med = statistics.median(theirs)
+            versus = f"{seed_med:9.0f} {seed_med / ours_med:5.0f}x  {args.n}/{seed_runs}"
+        print(f"{job:32} {size:11} {ours_med:8.2f} {p95(mine):7.2f} {faults:6} {versus}")
 
     for label in SIZES:
         fs = frames[label]
@@ -206,7 +187,7 @@ def main(argv=None):
         def seed_filters(i, fs=fs, label=label):
             frame = fs[i % len(fs)]
             rgb = frame.tobytes()
-            seed_outputs[(label, i % len(fs))] = {n: seed_tint_loop(rgb, n) for n in seeds}
+            seed_outputs[(label, i % len(fs))] = {n: seed_tint_pixels(rgb, n) for n in seeds}
 
         row(
             "4 seed filters -> RGB images",
@@ -249,13 +230,35 @@ def main(argv=None):
             lambda i, raw=raw: seed_strip(raw, spec.canvas_size(4), spec.frame_boxes(4)),
             1,
         )
+
+    # The product's capture pipeline (captures.services) with an event's defaults.
+    def upload_request(upload):
+        return imaging.encode_original(imaging.decode_upload(upload))
+
+    def variants_task(stored):
+        opened = Image.open(io.BytesIO(stored), formats=imaging.ALLOWED_FORMATS)
+        opened.load()
+        image = opened.convert("RGB") if opened.mode != "RGB" else opened
+        return imaging.render_variant_files(image, seeds, imaging.Adjustments(), fmt="JPEG")
+
     for label in SIZES:
         ups = uploads[label]
+        stored = [upload_request(up).data for up in ups]
         row(
-            "capture: 4 filters, JPEG in+out",
+            "capture upload: decode+original",
             label,
-            lambda i, ups=ups: imaging.render_capture(ups[i % len(ups)], seeds),
-            lambda i, ups=ups: seed_capture(ups[i % len(ups)]),
+            lambda i, ups=ups: upload_request(ups[i % len(ups)]),
+        )
+        row(
+            "capture task: 4 filters -> JPEG",
+            label,
+            lambda i, st=stored: variants_task(st[i % len(st)]),
+        )
+        row(
+            "whole capture: upload + task",
+            label,
+            lambda i, ups=ups: variants_task(upload_request(ups[i % len(ups)]).data),
+            lambda i, ups=ups: seed_capture(ups[i % len(ups)], seeds, seed_tint_pixels),
             args.seed_n if label == "640x480" else 1,
         )
 
@@ -266,7 +269,7 @@ def main(argv=None):
             ours = imaging.render_variants(frame, seeds)
             rgb = np.asarray(frame)
             for name in seeds:
-                expected = _seed_numpy(np, rgb, name)
+                expected = imaging.seed_tint(rgb, name)
                 differ += int(np.any(np.asarray(ours[name]) != expected, axis=2).sum())
                 compared += rgb.shape[0] * rgb.shape[1]
     loop_compared = loop_differ = 0
@@ -284,7 +287,7 @@ def main(argv=None):
         f"{loop_compared:,} from the pure-Python loop ({len(seed_outputs)} frames)"
     )
     if not args.no_exhaustive:
-        print(_exhaustive(np, imaging, seeds))
+        print(_exhaustive(np, imaging, seeds, all_colours))
     print(f"total wall time {time.perf_counter() - started:.0f} s")
     return 0
 
@@ -295,42 +298,20 @@ def _jpeg(image):
     return buffer.getvalue()
 
 
-def _seed_numpy(np, rgb, name):
-    px = rgb.astype(np.float64)
-    luma = 0.299 * px[..., 0] + 0.587 * px[..., 1] + 0.114 * px[..., 2]
-    out = np.empty(rgb.shape, dtype=np.uint8)
-    for channel, factor in enumerate(seed_factors(name)):
-        x = factor * luma
-        whole = np.floor(x)
-        out[..., channel] = np.clip(whole + (x - whole >= 0.5), 0, 255)  # exact Math.round
-    return out
-
-
-def _exhaustive(np, imaging, seeds):
+def _exhaustive(np, imaging, seeds, all_colours):
     """Every 24-bit colour through render_variants, against the float64 seed."""
     start = time.perf_counter()
-    differ = half_up_mismatch = 0
+    differ = 0
     for first_red in range(0, 256, 16):
-        r, g, b = np.meshgrid(
-            np.arange(first_red, first_red + 16), np.arange(256), np.arange(256), indexing="ij"
-        )
-        colours = np.stack([r.ravel(), g.ravel(), b.ravel()], axis=1).astype(np.uint8)
+        colours = all_colours(first_red, 16)
         image = Image.frombytes("RGB", (4096, 256), colours.tobytes())
         ours = imaging.render_variants(image, seeds)
-        px = colours.astype(np.float64)
-        luma = 0.299 * px[:, 0] + 0.587 * px[:, 1] + 0.114 * px[:, 2]
         for name in seeds:
             got = np.asarray(ours[name]).reshape(-1, 3)
-            for channel, factor in enumerate(seed_factors(name)):
-                x = factor * luma
-                whole = np.floor(x)
-                exact = whole + (x - whole >= 0.5)
-                half_up_mismatch += int((np.floor(x + 0.5) != exact).sum())
-                differ += int((got[:, channel] != exact).sum())
+            differ += int((got != imaging.seed_tint(colours, name)).sum())
     return (
         f"exhaustive: {differ} of {256**3:,} colours x {len(seeds)} filters x 3 channels "
-        f"differ from the float64 seed; floor(x + 0.5) != Math.round(x) on "
-        f"{half_up_mismatch} values ({time.perf_counter() - start:.1f} s)"
+        f"differ from the float64 seed ({time.perf_counter() - start:.1f} s)"
     )
 
 

@@ -9,28 +9,28 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from captures import imaging
 from events.exceptions import DomainError
-
-TOO_LARGE_MESSAGE = "Photo too large (max 10 MB)."
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Turn Django's upload guards into JSON errors, then defer to DRF.
 
     ``RequestDataTooBig`` is not an APIException, so DRF would let Django answer with an
-    HTML 400 (RELIABILITY 17); it becomes ``413 {"detail": "Photo too large (max 10 MB)."}``.
+    HTML 400 (RELIABILITY 17); it becomes 413 with imaging's "too large" message.
     Domain errors carry their own status and user-facing message. Other
     ``SuspiciousOperation`` errors (too many files or fields) become a JSON 400.
     """
     if isinstance(exc, DomainError):
-        response = Response({"detail": exc.message, "code": exc.code}, status=exc.status_code)
-        retry_after = getattr(exc, "retry_after", None)
-        if retry_after:
-            response["Retry-After"] = str(retry_after)
-        return response
+        return Response(
+            {"detail": exc.message, "code": exc.code},
+            status=exc.status_code,
+            headers=exc.headers(),
+        )
     if isinstance(exc, RequestDataTooBig):
         return Response(
-            {"detail": TOO_LARGE_MESSAGE}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+            {"detail": imaging.TOO_LARGE_MESSAGE},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
     if isinstance(exc, TooManyFilesSent):
         return Response(

@@ -235,10 +235,9 @@ STORAGES: dict[str, Any] = {
     },
 }
 
-# Uploads: a 10 MB photo sent as a base64 data URL in JSON is 13,981,016 characters
-# plus the prefix and the JSON wrapper (RELIABILITY 17); anything larger is refused
-# with 413 before it is decoded.
-BOOTHSITE_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# Uploads: the photo cap is captures.imaging.MAX_UPLOAD_BYTES (10 MB). Sent as a base64
+# data URL in JSON it is 13,981,016 characters plus the prefix and the JSON wrapper
+# (RELIABILITY 17); a larger body is refused with 413 before it is decoded.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 14_000_000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FILES = 5

@@ -14,7 +14,7 @@ booth_api = [
     path("pair/", event_api.PairView.as_view(), name="booth-pair"),
     path("me/", event_api.BoothMeView.as_view(), name="booth-me"),
     path("socket-ticket/", event_api.SocketTicketView.as_view(), name="booth-socket-ticket"),
-    path("sessions/", capture_api.SessionListView.as_view(), name="booth-sessions"),
+    path("sessions/", capture_api.StartSessionView.as_view(), name="booth-sessions"),
     path(
         "sessions/<str:session_id>/",
         capture_api.SessionDetailView.as_view(),
@@ -22,7 +22,7 @@ booth_api = [
     ),
     path(
         "sessions/<str:session_id>/captures/",
-        capture_api.CaptureListView.as_view(),
+        capture_api.UploadCaptureView.as_view(),
         name="booth-captures",
     ),
     path(

@@ -6,20 +6,12 @@ token). Missing, malformed and foreign ids all raise the same Http404.
 
 from __future__ import annotations
 
-import uuid
-
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
 from captures.models import BoothSession, Capture, RenderStatus, Strip
+from events.access import public_id_or_404
 from events.models import Booth, Event
-
-
-def _uuid(value: object) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise Http404 from None
 
 
 def access_session_for_booth(booth: Booth, session_id: object) -> BoothSession:
@@ -32,7 +24,7 @@ def access_session_for_booth(booth: Booth, session_id: object) -> BoothSession:
         BoothSession.objects.for_organiser(booth.organiser)
         .for_booth(booth)
         .select_related("event", "event__organiser", "booth")
-        .filter(public_id=_uuid(session_id))
+        .filter(public_id=public_id_or_404(session_id))
         .first()
     )
     if session is None:
@@ -44,7 +36,7 @@ def access_capture_for_booth(booth: Booth, capture_id: object) -> Capture:
     """Return the capture with public id ``capture_id`` taken by ``booth``; else Http404."""
     capture = (
         Capture.objects.for_organiser(booth.organiser)
-        .filter(session__booth=booth, public_id=_uuid(capture_id))
+        .filter(session__booth=booth, public_id=public_id_or_404(capture_id))
         .select_related("session", "event")
         .first()
     )

@@ -4,48 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpResponse
 from rest_framework import status
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
-from rest_framework.views import APIView
 
 from captures import access, imaging, qr, services
 from captures.models import Capture
 from captures.serializers import CaptureSerializer, SessionSerializer
-from events.models import Booth
-from events.permissions import BoothTokenAuthentication, IsBooth
+from events.drf import BoothAPIView
 
 
-class BoothRateThrottle(SimpleRateThrottle):
-    """Rate-limit by booth (not by client IP, which a proxy or NAT shares)."""
+class StartSessionView(BoothAPIView):
+    """``POST sessions/`` opens a session at the booth's current event → 201."""
 
-    scope = "booth"
-
-    def get_cache_key(self, request: Request, view: Any) -> str | None:
-        if not isinstance(request.auth, Booth):
-            return None
-        return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
-
-
-class BoothAPIView(APIView):
-    """Base of every booth endpoint: booth token auth, booth permission, booth throttle."""
-
-    authentication_classes = [BoothTokenAuthentication]
-    permission_classes = [IsBooth]
-    throttle_classes = [BoothRateThrottle]
-
-    @property
-    def booth(self) -> Booth:
-        assert isinstance(self.request.auth, Booth)  # noqa: S101  (IsBooth ran)
-        return self.request.auth
-
-
-class SessionListView(BoothAPIView):
     def post(self, request: Request) -> Response:
         session = services.start_session(self.booth)
         data = SessionSerializer(
@@ -55,6 +29,8 @@ class SessionListView(BoothAPIView):
 
 
 class SessionDetailView(BoothAPIView):
+    """``GET sessions/<id>/``: the session with its captures, variants, strips and links."""
+
     def get(self, request: Request, session_id: str) -> Response:
         session = access.access_session_for_booth(self.booth, session_id)
         data = SessionSerializer(
@@ -63,7 +39,7 @@ class SessionDetailView(BoothAPIView):
         return Response(data)
 
 
-class CaptureListView(BoothAPIView):
+class UploadCaptureView(BoothAPIView):
     """Upload one photo: multipart ``image`` or JSON ``{"image": "data:image/jpeg;base64,…"}``.
 
     Optional fields: ``trigger`` (manual, countdown, smile) and ``smile_score`` (0 to 1).
@@ -75,8 +51,8 @@ class CaptureListView(BoothAPIView):
         session = access.access_session_for_booth(self.booth, session_id)
         upload = request.data.get("image")
         if isinstance(upload, UploadedFile):
-            if upload.size is not None and upload.size > settings.BOOTHSITE_MAX_UPLOAD_BYTES:
-                return too_large()
+            if upload.size is not None and upload.size > imaging.MAX_UPLOAD_BYTES:
+                return invalid_image(imaging.InvalidImage("too_large"))
             payload: bytes | str = upload.read()
         elif isinstance(upload, str) and upload:
             payload = upload
@@ -90,19 +66,17 @@ class CaptureListView(BoothAPIView):
                 session, payload, trigger=trigger, smile_score=smile_score
             )
         except imaging.InvalidImage as exc:
-            if exc.status == status.HTTP_413_REQUEST_ENTITY_TOO_LARGE:
-                return too_large()
-            return Response({"image": [exc.message]}, status=exc.status)
+            return invalid_image(exc)
         capture = access.capture_with_variants(capture)
         data = CaptureSerializer(capture, context={"request": request}).data
         return Response(data, status=status.HTTP_201_CREATED)
 
 
-def too_large() -> Response:
-    return Response(
-        {"detail": "Photo too large (max 10 MB)."},
-        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-    )
+def invalid_image(exc: imaging.InvalidImage) -> Response:
+    """Answer a refused upload: ``413 {"detail": …}`` when too large, else a field error."""
+    if exc.status == status.HTTP_413_REQUEST_ENTITY_TOO_LARGE:
+        return Response({"detail": exc.message}, status=exc.status)
+    return Response({"image": [exc.message]}, status=exc.status)
 
 
 def parse_capture_fields(data: Any) -> tuple[dict[str, list[str]], str, float | None]:
@@ -134,6 +108,8 @@ class SessionQrView(BoothAPIView):
 
 
 class FinishView(BoothAPIView):
+    """``POST sessions/<id>/finish/`` closes the session and queues its strips → 202."""
+
     def post(self, request: Request, session_id: str) -> Response:
         session = access.access_session_for_booth(self.booth, session_id)
         services.finish_session(session)

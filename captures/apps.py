@@ -9,7 +9,7 @@ class CapturesConfig(AppConfig):
     verbose_name = "Captures"
 
     def ready(self) -> None:
-        from captures import signals
+        from captures import signals, tasks  # noqa: F401  (registers the Celery tasks)
 
         signals.connect()
         if settings.BOOTHSITE_SMILE_DETECTOR:

@@ -17,7 +17,7 @@ class BrandingForm(forms.ModelForm[Event]):
     logo = forms.FileField(
         required=False,
         widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg"}),
-        help_text="PNG (transparency kept) or JPEG, up to 10 MB.",
+        help_text=f"PNG (transparency kept) or JPEG, up to {imaging.MAX_UPLOAD_BYTES >> 20} MB.",
     )
     remove_logo = forms.BooleanField(required=False, label="Remove the logo")
 
@@ -35,7 +35,8 @@ class BrandingForm(forms.ModelForm[Event]):
     def clean_logo(self) -> UploadedFile | None:
         upload: UploadedFile | None = self.cleaned_data.get("logo")
         if upload is not None and (upload.size or 0) > imaging.MAX_UPLOAD_BYTES:
-            raise forms.ValidationError("The logo is too large (max 10 MB).")
+            msg = f"The logo is too large (max {imaging.MAX_UPLOAD_BYTES >> 20} MB)."
+            raise forms.ValidationError(msg)
         return upload
 
 

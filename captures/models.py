@@ -13,7 +13,7 @@ from django.utils import timezone
 from captures import imaging
 from events import tokens
 from events.models import Booth, Event
-from events.scoping import OrganiserScopedQuerySet
+from events.scoping import EventScopedQuerySet
 
 
 class RenderStatus(models.TextChoices):
@@ -22,12 +22,7 @@ class RenderStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class BoothSessionQuerySet(OrganiserScopedQuerySet["BoothSession"]):
-    organiser_path = "event__organiser"
-
-    def for_event(self, event: Event) -> Self:
-        return self.filter(event=event)
-
+class BoothSessionQuerySet(EventScopedQuerySet["BoothSession"]):
     def for_booth(self, booth: Booth) -> Self:
         return self.filter(booth=booth)
 
@@ -70,12 +65,7 @@ class BoothSession(models.Model):
         return f"{settings.SITE_URL}{self.download_path()}"
 
 
-class CaptureQuerySet(OrganiserScopedQuerySet["Capture"]):
-    organiser_path = "event__organiser"
-
-    def for_event(self, event: Event) -> Self:
-        return self.filter(event=event)
-
+class CaptureQuerySet(EventScopedQuerySet["Capture"]):
     def visible(self) -> Self:
         return self.filter(hidden=False)
 
@@ -116,11 +106,8 @@ class Capture(models.Model):
         return f"Capture {self.public_id}"
 
 
-class CaptureVariantQuerySet(OrganiserScopedQuerySet["CaptureVariant"]):
-    organiser_path = "event__organiser"
-
-    def for_event(self, event: Event) -> Self:
-        return self.filter(event=event)
+class CaptureVariantQuerySet(EventScopedQuerySet["CaptureVariant"]):
+    pass
 
 
 class CaptureVariant(models.Model):
@@ -153,11 +140,8 @@ class CaptureVariant(models.Model):
         return known.label if known else self.filter
 
 
-class StripQuerySet(OrganiserScopedQuerySet["Strip"]):
-    organiser_path = "event__organiser"
-
-    def for_event(self, event: Event) -> Self:
-        return self.filter(event=event)
+class StripQuerySet(EventScopedQuerySet["Strip"]):
+    pass
 
 
 class Strip(models.Model):

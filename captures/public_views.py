@@ -27,9 +27,10 @@ from django.http import (
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from captures import access, archive
+from captures import archive
+from captures.access import access_session_by_share_token, gallery_sessions
 from captures.models import RenderStatus
-from events import access as event_access
+from events.access import access_event_by_gallery_token
 from events.models import Event
 
 GALLERY_PAGE_SIZE = 24
@@ -60,7 +61,7 @@ def private_page(view: View) -> View:
 @private_page
 def session_page(request: HttpRequest, share_token: str) -> HttpResponse:
     """Show a guest's own photos: captures, filtered variants and strips, with downloads."""
-    session = access.access_session_by_share_token(share_token)
+    session = access_session_by_share_token(share_token)
     captures = list(
         session.captures.visible().prefetch_related("variants").order_by("taken_at", "pk")
     )
@@ -91,15 +92,15 @@ def session_zip(request: HttpRequest, share_token: str) -> StreamingHttpResponse
     The same token check as the session page, so a bad, foreign or expired token gets
     the same 404. The file name is made of the event's slug, nothing the guest typed.
     """
-    session = access.access_session_by_share_token(share_token)
-    archive_ = archive.session_archive(session)
-    stream = archive_.stream()
+    session = access_session_by_share_token(share_token)
+    photos = archive.session_archive(session)
+    stream = photos.stream()
     chunks = iter(stream)
     content = archive.async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks
     response = StreamingHttpResponse(content, content_type="application/zip")
     response["Content-Length"] = str(len(stream))
     # The name is [A-Za-z0-9_-] only (archive.safe_stem): no quoting or encoding needed.
-    response["Content-Disposition"] = f'attachment; filename="{archive_.filename}"'
+    response["Content-Disposition"] = f'attachment; filename="{photos.filename}"'
     return response
 
 
@@ -110,12 +111,12 @@ PASSCODE_SESSION_KEY = "gallery_passcodes"
 @private_page
 def gallery_page(request: HttpRequest, gallery_token: str) -> HttpResponse:
     """Show an event's gallery: every visible capture and strip, newest sessions first, paged."""
-    event = event_access.access_event_by_gallery_token(gallery_token)
+    event = access_event_by_gallery_token(gallery_token)
     if event.gallery_visibility == Event.GalleryVisibility.PASSCODE:
         unlocked = request.session.get(PASSCODE_SESSION_KEY, [])
         if event.gallery_token not in unlocked:
             return _passcode_gate(request, event, unlocked)
-    sessions = access.gallery_sessions(event)
+    sessions = gallery_sessions(event)
     page = Paginator(sessions, GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "captures/gallery.html", {"event": event, "page": page})
 

@@ -2,7 +2,9 @@
 
 Entry points pass already-authorised objects. Files are written before the rows that
 name them and removed again if the rows cannot be written, so a failure leaves neither a
-half-written row nor an orphaned file. Rendering is queued with ``delay_on_commit``.
+half-written row nor an orphaned file. Rendering is queued after the commit through
+``boothsite.celery.enqueue_on_commit``, by task name (``captures.tasks`` imports this
+module, never the other way round).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from django.utils import timezone
 from PIL import Image
 
 from boothsite.celery import enqueue_on_commit
-from captures import imaging, live, storage, tasks
+from captures import imaging, live, storage
 from captures.exceptions import (
     BoothNotAssigned,
     CaptureLimitReached,
@@ -38,7 +40,7 @@ def enabled_filters(event: Event) -> list[str]:
     return [name for name in imaging.FILTERS if name in wanted]
 
 
-def adjustments(event: Event) -> imaging.Adjustments:
+def event_adjustments(event: Event) -> imaging.Adjustments:
     """Return the event's camera-style adjustments (identity when all are 1.0)."""
     return imaging.Adjustments(
         brightness=event.brightness, contrast=event.contrast, saturation=event.saturation
@@ -83,22 +85,21 @@ def record_capture(
     Raises imaging.InvalidImage (4xx with a user-facing message) for a bad image,
     SessionClosed (409) for a finished session and CaptureLimitReached (409) when the
     event's captures per session are taken. Nothing is stored in either case. On commit,
-    ``tasks.render_variants`` is queued.
+    the task ``captures.tasks.render_variants`` is queued.
     """
     _check_open(session)
-    decoded = imaging.decode_upload(data)
-    quality = settings.BOOTHSITE_JPEG_QUALITY
-    original = imaging.encode_image(decoded.image, decoded.format, quality=quality)
-    thumbnail = imaging.encode_image(
-        imaging.make_thumbnail(decoded.image, settings.BOOTHSITE_THUMBNAIL_SIDE),
-        "JPEG",
-        quality=quality,
+    original = imaging.encode_original(
+        imaging.decode_upload(data),
+        quality=settings.BOOTHSITE_JPEG_QUALITY,
+        thumb_side=settings.BOOTHSITE_THUMBNAIL_SIDE,
     )
     event = session.event
     org_id, event_id = event.organiser.public_id, event.public_id
     with storage.staged_files() as staged:
-        image_name = staged.save(storage.media_key(org_id, event_id, decoded.format), original)
-        thumb_name = staged.save(storage.media_key(org_id, event_id, "JPEG"), thumbnail)
+        image_name = staged.save(
+            storage.media_key(org_id, event_id, original.format), original.data
+        )
+        thumb_name = staged.save(storage.media_key(org_id, event_id, "JPEG"), original.thumbnail)
         with transaction.atomic():
             locked = BoothSession.objects.select_for_update().get(pk=session.pk)
             _check_open(locked)
@@ -107,15 +108,15 @@ def record_capture(
                 event=event,
                 image=image_name,
                 thumbnail=thumb_name,
-                format=decoded.format,
-                width=decoded.width,
-                height=decoded.height,
-                size_bytes=len(original),
-                sha256=hashlib.sha256(original).hexdigest(),
+                format=original.format,
+                width=original.width,
+                height=original.height,
+                size_bytes=len(original.data),
+                sha256=hashlib.sha256(original.data).hexdigest(),
                 smile_score=smile_score,
                 trigger=trigger,
             )
-            enqueue_on_commit(tasks.render_variants, capture.pk)
+            enqueue_on_commit("captures.tasks.render_variants", capture.pk)
     return capture
 
 
@@ -147,32 +148,19 @@ def render_variants(capture: Capture) -> list[CaptureVariant]:
     missing = [name for name in enabled_filters(capture.event) if name not in done]
     created: list[CaptureVariant] = []
     if missing:
-        image = imaging.apply_adjustments(_load(capture.image.name), adjustments(capture.event))
-        encoded = _encode_variants(image, missing)
+        encoded = imaging.render_variant_files(
+            _load(capture.image.name),
+            missing,
+            event_adjustments(capture.event),
+            fmt=settings.BOOTHSITE_VARIANT_FORMAT,
+            quality=settings.BOOTHSITE_JPEG_QUALITY,
+            thumb_side=settings.BOOTHSITE_THUMBNAIL_SIDE,
+        )
         created = [_store_variant(capture, name, image) for name, image in encoded.items()]
     Capture.objects.filter(pk=capture.pk).update(render_status=RenderStatus.READY)
     capture.render_status = RenderStatus.READY
     live.announce_capture_ready(capture)
     return [variant for variant in created if variant.pk]
-
-
-def _encode_variants(image: Image.Image, names: list[str]) -> dict[str, imaging.EncodedImage]:
-    """Render and encode ``names`` in ``BOOTHSITE_VARIANT_FORMAT``, with JPEG thumbnails."""
-    quality, side = settings.BOOTHSITE_JPEG_QUALITY, settings.BOOTHSITE_THUMBNAIL_SIDE
-    if settings.BOOTHSITE_VARIANT_FORMAT == "JPEG":
-        return imaging.encode_variants(image, names, quality=quality, thumb_side=side)
-    return {
-        name: imaging.EncodedImage(
-            data=imaging.encode_image(variant, "PNG"),
-            width=variant.width,
-            height=variant.height,
-            format="PNG",
-            thumbnail=imaging.encode_image(
-                imaging.make_thumbnail(variant, side), "JPEG", quality=quality
-            ),
-        )
-        for name, variant in imaging.render_variants(image, names).items()
-    }
 
 
 def _store_variant(capture: Capture, name: str, encoded: imaging.EncodedImage) -> CaptureVariant:
@@ -202,7 +190,8 @@ def finish_session(session: BoothSession, layouts: Sequence[str] = ()) -> BoothS
     """Close the session and queue its strips (``layouts``, default the event's).
 
     Finishing twice is harmless: no strip is created twice. Raises NothingToFinish (409)
-    for a session without captures. On commit, ``tasks.render_strips`` is queued.
+    for a session without captures. On commit, the task ``captures.tasks.render_strips``
+    is queued.
     """
     with transaction.atomic():
         locked = BoothSession.objects.select_for_update().select_related("event").get(pk=session.pk)
@@ -220,7 +209,7 @@ def finish_session(session: BoothSession, layouts: Sequence[str] = ()) -> BoothS
             Strip.objects.get_or_create(
                 session=locked, layout=layout, filter=strip_filter, defaults={"event": locked.event}
             )
-        enqueue_on_commit(tasks.render_strips, locked.pk)
+        enqueue_on_commit("captures.tasks.render_strips", locked.pk)
     session.status, session.finished_at = locked.status, locked.finished_at
     return session
 
@@ -228,16 +217,17 @@ def finish_session(session: BoothSession, layouts: Sequence[str] = ()) -> BoothS
 def build_strips(session: BoothSession) -> list[Strip]:
     """Render every pending strip of ``session`` from its visible captures (up to 4).
 
-    A strip already rendered is left alone, so a retried task does no work twice. A
-    strip that cannot be rendered is marked failed and the error logged. The event's
-    logo, if it has one, goes in the footer of layouts that have a band; a logo file
-    that has gone missing is logged and the strips render without it.
+    A strip already rendered is left alone, so a retried task does no work twice. An
+    error (a capture's file unreadable, storage down) propagates to the task, which
+    retries storage errors; the strips stay pending meanwhile. The event's logo, if it
+    has one, goes in the footer of layouts that have a band; a logo file that has gone
+    missing is logged and the strips render without it.
     """
     pending = list(session.strips.filter(status=RenderStatus.PENDING))
     if not pending:
         return []
     captures = list(session.captures.visible().order_by("taken_at", "pk")[:4])
-    adjust = adjustments(session.event)
+    adjust = event_adjustments(session.event)
     originals = [imaging.apply_adjustments(_load(c.image.name), adjust) for c in captures]
     logo = _load_logo(session.event)
     return [_store_strip(strip, originals, logo) for strip in pending]
@@ -255,40 +245,31 @@ def _load_logo(event: Event) -> Image.Image | None:
 
 def _store_strip(strip: Strip, originals: Sequence[Image.Image], logo: Image.Image | None) -> Strip:
     event = strip.event
-    frames = list(originals)
-    if strip.filter:
-        frames = [imaging.apply_filter(frame, strip.filter) for frame in frames]
-    title = event.name if strip.layout == "classic_2x6" else None
-    image = imaging.compose_strip(frames, strip.layout, title=title, logo=logo)
-    quality = settings.BOOTHSITE_JPEG_QUALITY
+    encoded = imaging.render_strip_file(
+        originals,
+        strip.layout,
+        filter_name=strip.filter,
+        title=event.name if strip.layout == "classic_2x6" else None,
+        logo=logo,
+        fmt=settings.BOOTHSITE_VARIANT_FORMAT,
+        quality=settings.BOOTHSITE_JPEG_QUALITY,
+        thumb_side=settings.BOOTHSITE_THUMBNAIL_SIDE * 2,
+    )
     org_id, event_id = event.organiser.public_id, event.public_id
-    thumb = imaging.make_thumbnail(image, settings.BOOTHSITE_THUMBNAIL_SIDE * 2)
     with storage.staged_files() as staged:
-        fmt = settings.BOOTHSITE_VARIANT_FORMAT
-        image_name = staged.save(
-            storage.media_key(org_id, event_id, fmt),
-            imaging.encode_image(image, fmt, quality=quality),
-        )
-        thumb_name = staged.save(
-            storage.media_key(org_id, event_id, "JPEG"),
-            imaging.encode_image(thumb, "JPEG", quality=quality),
-        )
+        image_name = staged.save(storage.media_key(org_id, event_id, encoded.format), encoded.data)
+        thumb_name = staged.save(storage.media_key(org_id, event_id, "JPEG"), encoded.thumbnail)
         updated = Strip.objects.filter(pk=strip.pk, status=RenderStatus.PENDING).update(
             status=RenderStatus.READY,
             image=image_name,
             thumbnail=thumb_name,
-            width=image.width,
-            height=image.height,
+            width=encoded.width,
+            height=encoded.height,
         )
         if not updated:
             staged.discard()
     strip.refresh_from_db()
     return strip
-
-
-def mark_strips_failed(session: BoothSession) -> None:
-    """Mark the session's pending strips failed (after the task gave up)."""
-    session.strips.filter(status=RenderStatus.PENDING).update(status=RenderStatus.FAILED)
 
 
 def update_branding(

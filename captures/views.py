@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 from captures import imaging, services
 from captures.forms import BrandingForm, CameraForm
 from events import access
-from events.scoping import Perm
+from events.roles import Perm
 
 
 @login_required

@@ -18,7 +18,7 @@ from django.http import Http404
 
 from events import tokens
 from events.models import Booth, Event, Membership, Organiser
-from events.scoping import Perm
+from events.roles import Perm
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -136,7 +136,7 @@ def access_booth(
     membership = _membership(user, organiser_slug)
     booth = (
         Booth.objects.for_organiser(membership.organiser)
-        .filter(public_id=_uuid_or_404(booth_id))
+        .filter(public_id=public_id_or_404(booth_id))
         .first()
     )
     if booth is None:
@@ -172,8 +172,12 @@ def access_console(user: AbstractBaseUser | AnonymousUser) -> ConsoleScope:
     )
 
 
-def _uuid_or_404(value: str) -> str:
+def public_id_or_404(value: object) -> uuid.UUID:
+    """Parse a public id from a URL or a request body; Http404 when it is not a UUID.
+
+    A malformed id answers like an unknown one, so ids cannot be probed by their shape.
+    """
     try:
-        return str(uuid.UUID(str(value)))
+        return uuid.UUID(str(value))
     except ValueError:
         raise Http404 from None

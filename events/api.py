@@ -12,11 +12,13 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from events import services, tokens
+from events.drf import BoothAPIView
 from events.models import Booth
-from events.permissions import BoothTokenAuthentication, IsBooth
 
 
 class PairingThrottle(AnonRateThrottle):
+    """Rate-limit pairing attempts by client address (the endpoint is anonymous)."""
+
     scope = "pairing"
 
 
@@ -65,31 +67,20 @@ class PairView(APIView):
         return Response({"token": issued.secret, "booth": booth_payload(issued.booth, request)})
 
 
-class BoothMeView(APIView):
+class BoothMeView(BoothAPIView):
     """The authenticated booth and its current event."""
 
-    authentication_classes = [BoothTokenAuthentication]
-    permission_classes = [IsBooth]
-
     def get(self, request: Request) -> Response:
-        booth = request.auth
-        assert isinstance(booth, Booth)  # noqa: S101  (IsBooth ran)
-        return Response(booth_payload(booth, request), status=status.HTTP_200_OK)
+        return Response(booth_payload(self.booth, request), status=status.HTTP_200_OK)
 
 
-class SocketTicketView(APIView):
+class SocketTicketView(BoothAPIView):
     """Issue a short-lived signed ticket for the booth's WebSocket (``/ws/booth/``).
 
     The kiosk sends it in the ``Sec-WebSocket-Protocol`` header as ``ticket.<ticket>``,
     so no long-lived token travels in a URL (and into access logs).
     """
 
-    authentication_classes = [BoothTokenAuthentication]
-    permission_classes = [IsBooth]
-
     def post(self, request: Request) -> Response:
-        booth = request.auth
-        assert isinstance(booth, Booth)  # noqa: S101  (IsBooth ran)
-        return Response(
-            {"ticket": tokens.socket_ticket(booth.public_id), "expires_in": tokens.TICKET_MAX_AGE}
-        )
+        ticket = tokens.socket_ticket(self.booth.public_id)
+        return Response({"ticket": ticket, "expires_in": tokens.TICKET_MAX_AGE})

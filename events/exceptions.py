@@ -4,14 +4,23 @@ from __future__ import annotations
 
 
 class DomainError(Exception):
-    """Base of every expected, user-facing error. ``message`` is safe to show."""
+    """Base of every expected, user-facing error. ``message`` is safe to show.
+
+    ``status_code`` is the HTTP status entry points answer with, ``code`` a short machine
+    code, and ``retry_after`` (seconds, or None) when the client may try again.
+    """
 
     status_code = 400
     code = "invalid"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.retry_after = None if retry_after is None else max(1, retry_after)
+
+    def headers(self) -> dict[str, str]:
+        """Return the HTTP headers of the answer: ``Retry-After`` when one is known."""
+        return {} if self.retry_after is None else {"Retry-After": str(self.retry_after)}
 
 
 class PairingFailed(DomainError):

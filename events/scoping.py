@@ -1,44 +1,22 @@
-"""Tenant scoping primitives: the scoped QuerySet base and the permission model."""
+"""Tenant scoping: the QuerySet bases every organiser-owned model's manager extends."""
 
 from __future__ import annotations
 
-import enum
 from typing import TYPE_CHECKING, ClassVar, Self, TypeVar
 
 from django.db import models
 
 if TYPE_CHECKING:
-    from events.models import Organiser
+    from events.models import Event, Organiser
 
 M = TypeVar("M", bound=models.Model)
-
-
-class Perm(enum.StrEnum):
-    """What a member may do with an organiser's events."""
-
-    VIEW = "view"
-    MANAGE = "manage"
-    ADMIN = "admin"
-
-
-class Role(models.TextChoices):
-    OWNER = "owner", "Owner"
-    MANAGER = "manager", "Manager"
-    VIEWER = "viewer", "Viewer"
-
-
-ROLE_PERMS: dict[str, frozenset[Perm]] = {
-    Role.OWNER: frozenset({Perm.VIEW, Perm.MANAGE, Perm.ADMIN}),
-    Role.MANAGER: frozenset({Perm.VIEW, Perm.MANAGE}),
-    Role.VIEWER: frozenset({Perm.VIEW}),
-}
 
 
 class OrganiserScopedQuerySet(models.QuerySet[M]):
     """QuerySet for rows owned by an Organiser.
 
     Subclasses set ``organiser_path`` to the ORM path from the model to its organiser
-    (at most one join, e.g. ``event__organiser``).
+    (at most one join, e.g. ``sms__organiser``).
     """
 
     organiser_path: ClassVar[str] = "organiser"
@@ -46,3 +24,13 @@ class OrganiserScopedQuerySet(models.QuerySet[M]):
     def for_organiser(self, organiser: Organiser) -> Self:
         """Return only the rows that belong to ``organiser``."""
         return self.filter(**{self.organiser_path: organiser})
+
+
+class EventScopedQuerySet(OrganiserScopedQuerySet[M]):
+    """QuerySet for rows with an ``event`` foreign key (sessions, captures, strips, SMS)."""
+
+    organiser_path: ClassVar[str] = "event__organiser"
+
+    def for_event(self, event: Event) -> Self:
+        """Return only the rows recorded at ``event``."""
+        return self.filter(event=event)

@@ -18,7 +18,7 @@ from django.utils import timezone
 from events import tokens
 from events.exceptions import PairingFailed
 from events.models import Booth, Event, Membership, Organiser
-from events.scoping import Role
+from events.roles import Role
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser

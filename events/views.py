@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from events import access
-from events.scoping import Perm
+from events.roles import Perm
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -11,10 +11,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from captures import access, imaging
-from captures import services as capture_services
-from captures.api import BoothAPIView
-from events import access as event_access
+from captures import imaging
+from captures.access import access_session_for_booth
+from events.access import access_booth_by_token
+from events.drf import BoothAPIView
 from events.exceptions import DomainError
 from messaging import phones, services
 from messaging.phones import InvalidPhone
@@ -35,7 +35,7 @@ class ShareSmsView(BoothAPIView):
     """``POST {"phone": "+447400123456"}`` → 202; the SMS is sent in the background."""
 
     def post(self, request: Request, session_id: str) -> Response:
-        session = access.access_session_for_booth(self.booth, session_id)
+        session = access_session_for_booth(self.booth, session_id)
         serializer = ShareSmsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
@@ -61,7 +61,7 @@ class CompatSendMmsView(APIView):
     parser_classes = [JSONParser]
 
     def post(self, request: Request, booth_token: str) -> Response:
-        booth = event_access.access_booth_by_token(booth_token)
+        booth = access_booth_by_token(booth_token)
         if booth is None:
             return seed_error("Invalid booth token.", status.HTTP_401_UNAUTHORIZED)
         phone, image = request.data.get("phone"), request.data.get("image")
@@ -70,26 +70,17 @@ class CompatSendMmsView(APIView):
         try:
             if not isinstance(phone, str) or not phone:
                 raise InvalidPhone(phones.INVALID_MESSAGE)
-            event = booth.current_event
-            if event is not None:  # refuse before anything is stored
-                services.precheck_share(booth, event, phone)
-            session = capture_services.start_session(booth)
-            capture_services.record_capture(session, image)
-            capture_services.finish_session(session)
-            services.queue_share_sms(booth, session, phone)
+            services.run_booth_session(booth, [image], phone=phone)
         except imaging.InvalidImage as exc:
             return seed_error(exc.message, exc.status)
         except DomainError as exc:
-            response = seed_error(exc.message, exc.status_code)
-            retry_after = getattr(exc, "retry_after", None)
-            if retry_after:
-                response["Retry-After"] = str(retry_after)
-            return response
+            return seed_error(exc.message, exc.status_code, headers=exc.headers())
         return Response(
             {"status": "success", "message": "Your photo is on its way by SMS."},
             status=status.HTTP_202_ACCEPTED,
         )
 
 
-def seed_error(message: str, code: int) -> Response:
-    return Response({"status": "error", "message": message}, status=code)
+def seed_error(message: str, code: int, headers: dict[str, str] | None = None) -> Response:
+    """Answer in the seed's shape, ``{"status": "error", "message": …}``, with a real status."""
+    return Response({"status": "error", "message": message}, status=code, headers=headers)

@@ -16,10 +16,6 @@ class SmsLimitReached(DomainError):
     status_code = 429
     code = "sms_limit"
 
-    def __init__(self, message: str, *, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = max(1, retry_after)
-
 
 class SmsPaused(DomainError):
     status_code = 503

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from captures.models import BoothSession
 from events.models import Booth, Event, Organiser
-from events.scoping import OrganiserScopedQuerySet
+from events.scoping import EventScopedQuerySet, OrganiserScopedQuerySet
 
 
 def new_client_ref() -> str:
@@ -23,9 +23,8 @@ def new_callback_token() -> str:
     return uuid.uuid4().hex
 
 
-class SmsMessageQuerySet(OrganiserScopedQuerySet["SmsMessage"]):
-    def for_event(self, event: Event) -> Self:
-        return self.filter(event=event)
+class SmsMessageQuerySet(EventScopedQuerySet["SmsMessage"]):
+    organiser_path = "organiser"  # a message names its organiser directly
 
 
 class SmsMessage(models.Model):

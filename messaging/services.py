@@ -14,7 +14,8 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -27,11 +28,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from boothsite.celery import enqueue_on_commit
+from captures import services as capture_services
 from captures.models import BoothSession, Capture
 from captures.storage import delete_quietly
 from events.models import Booth, Event, Organiser
-from events.scoping import Role
-from messaging import gateway, phones, ratelimit, tasks
+from events.roles import Role
+from messaging import gateway, phones, ratelimit
 from messaging.exceptions import SendLater, SmsLimitReached, SmsPaused, SmsUnavailable
 from messaging.models import AuditEntry, DeliveryReceipt, SendingPause, SmsMessage
 
@@ -84,7 +86,7 @@ def queue_share_sms(booth: Booth, session: BoothSession, phone: object) -> SmsMe
     SmsUnavailable (409) for a session with nothing to share; SmsLimitReached (429, with
     ``retry_after``) when a per-number, per-booth, per-event or per-organiser cap is
     reached; SmsPaused (503) while sending is paused, or when this request trips the
-    pumping breaker. The SMS is sent by ``tasks.send_sms_message`` on commit.
+    pumping breaker. The task ``messaging.tasks.send_sms_message`` sends it on commit.
     """
     event = session.event
     to = phones.normalise_phone(phone, allowed_countries=allowed_countries(event))
@@ -110,7 +112,7 @@ def queue_share_sms(booth: Booth, session: BoothSession, phone: object) -> SmsMe
                 to_hash=to_hash,
                 body=render_share_text(session),
             )
-            enqueue_on_commit(tasks.send_sms_message, sms.pk)
+            enqueue_on_commit("messaging.tasks.send_sms_message", sms.pk)
             return sms
     raise SmsPaused(PAUSED_MESSAGE)
 
@@ -126,6 +128,52 @@ def precheck_share(booth: Booth, event: Event, phone: object) -> str:
         raise SmsPaused(PAUSED_MESSAGE)
     _check_caps(event.organiser, event, booth, phones.phone_hash(to), timezone.now())
     return to
+
+
+@dataclass(frozen=True)
+class SessionRun:
+    """What ``run_booth_session`` made: the finished session and its SMS, if one was asked."""
+
+    session: BoothSession
+    sms: SmsMessage | None
+
+
+def run_booth_session(
+    booth: Booth,
+    images: Sequence[bytes | str],
+    *,
+    event: Event | None = None,
+    phone: str | None = None,
+    layouts: Sequence[str] = (),
+    on_capture: Callable[[Capture], None] | None = None,
+) -> SessionRun:
+    """Run one whole booth session: start it, store each image, finish it, text the link.
+
+    What a kiosk does over several requests, in one call: the seed's ``send-mms`` and
+    the ``snap`` command use it. ``event`` defaults to the booth's current event;
+    ``images`` are 1 to the event's captures per session, each raw PNG/JPEG bytes or a
+    ``data:image/…;base64,`` URL; ``layouts`` default to the event's strip layouts.
+    With ``phone``, every SMS check (``precheck_share``) runs before anything is stored,
+    and ``queue_share_sms`` checks again under the lock. ``on_capture`` is called after
+    each image is stored (a progress hook: the number stored so far also tells a caller
+    which image a later error is about).
+
+    Raises what the steps raise: ``BoothNotAssigned`` (no or an archived event),
+    ``imaging.InvalidImage`` for a bad image (the images before it stay stored in an
+    open session), ``CaptureLimitReached``, ``phones.InvalidPhone``,
+    ``SmsLimitReached`` and ``SmsPaused``.
+    """
+    target = event or booth.current_event
+    if phone is not None and target is not None:
+        precheck_share(booth, target, phone)
+    session = capture_services.start_session(booth, event)
+    for data in images:
+        capture = capture_services.record_capture(session, data)
+        if on_capture is not None:
+            on_capture(capture)
+    capture_services.finish_session(session, layouts)
+    sms = None if phone is None else queue_share_sms(booth, session, phone)
+    return SessionRun(session=session, sms=sms)
 
 
 def _check_caps(
@@ -214,7 +262,7 @@ def lift_pause(pause: SendingPause) -> int:
         waiting = waiting.filter(event_id=pause.event_id)
     ids = list(waiting.values_list("pk", flat=True))
     for sms_id in ids:
-        enqueue_on_commit(tasks.send_sms_message, sms_id)
+        enqueue_on_commit("messaging.tasks.send_sms_message", sms_id)
     return len(ids)
 
 
@@ -281,8 +329,8 @@ def _record_result(sms: SmsMessage, result: gateway.GatewayResult) -> None:
     SmsMessage.objects.filter(pk=sms.pk, status=SmsMessage.Status.SENDING).update(**fields)
 
 
-def give_up(sms: SmsMessage) -> None:
-    """Mark a message failed after its last allowed attempt."""
+def fail_after_last_attempt(sms: SmsMessage) -> None:
+    """Mark a queued message failed: its last allowed attempt met a transient error."""
     SmsMessage.objects.filter(pk=sms.pk, status=SmsMessage.Status.QUEUED).update(
         status=SmsMessage.Status.FAILED, final_at=timezone.now()
     )

@@ -41,7 +41,7 @@ def send_sms_message(self: Task[Any, Any], sms_id: int) -> None:
     except gateway.TransientGatewayError as exc:
         sms.refresh_from_db()
         if sms.attempts >= exc.max_attempts:
-            services.give_up(sms)
+            services.fail_after_last_attempt(sms)
             return
         raise self.retry(countdown=backoff(sms.attempts)) from None
 

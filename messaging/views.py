@@ -13,7 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from events import access
-from events.scoping import Perm
+from events.roles import Perm
 from messaging import phones, services
 
 

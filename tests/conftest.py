@@ -13,7 +13,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from events.models import Booth, Event, Organiser
-from events.scoping import Role
+from events.roles import Role
 from tests import factories
 
 

@@ -12,7 +12,7 @@ from PIL import Image
 from captures.models import BoothSession
 from events import services
 from events.models import Booth, Event, Organiser
-from events.scoping import Role
+from events.roles import Role
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 GENKI_DIR = DATA_DIR / "genki4k-dev" / "files"

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from captures.models import BoothSession
-from events.scoping import Role
+from events.roles import Role
 from tests import factories
 from tests.conftest import booth_client
 

@@ -1,4 +1,4 @@
-"""Float64 transcriptions of the seed's tint loop: the references for captures.imaging.
+"""The seed's tint loop in pure Python: the independent reference for captures.imaging.
 
 The seed ran this in the browser on canvas ``ImageData``:
 
@@ -7,7 +7,9 @@ The seed ran this in the browser on canvas ``ImageData``:
 
 with ``factor_c = (filter_c * density + 255 * (100 - density)) / 25500``.  JavaScript
 numbers are IEEE float64 and Python floats and numpy float64 give the same results
-for the same operations in the same order (no fused multiply-add).
+for the same operations in the same order (no fused multiply-add).  The vectorised
+float64 reference is ``captures.imaging.seed_tint``; the tests check it against
+``seed_tint_pixels`` here, and ``bench/imaging.py`` times this loop as the seed.
 """
 
 from __future__ import annotations
@@ -51,21 +53,6 @@ def seed_tint_pixels(rgb: bytes, name: str) -> bytes:
         out[i + 1] = min(255, max(0, js_math_round(fg * luma)))
         out[i + 2] = min(255, max(0, js_math_round(fb * luma)))
     return bytes(out)
-
-
-def seed_tint_numpy(rgb: npt.NDArray[np.uint8], name: str) -> npt.NDArray[np.uint8]:
-    """Tint an (..., 3) uint8 array in float64, same operations and order as the seed.
-
-    Rounds with the exact Math.round (``x - floor(x) >= 0.5``).
-    """
-    px = rgb.astype(np.float64)
-    luma = 0.299 * px[..., 0] + 0.587 * px[..., 1] + 0.114 * px[..., 2]
-    out = np.empty(rgb.shape, dtype=np.uint8)
-    for channel, factor in enumerate(seed_factors(name)):
-        x = factor * luma
-        whole = np.floor(x)
-        out[..., channel] = np.clip(whole + (x - whole >= 0.5), 0, 255)
-    return out
 
 
 def all_colours(first_red: int, reds: int) -> npt.NDArray[np.uint8]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import itertools
 import pickle
@@ -16,12 +17,11 @@ import pytest
 from PIL import Image, ImageFile, ImageOps, PngImagePlugin
 
 from captures import imaging
-from captures.imaging import InvalidImage
+from captures.imaging import InvalidImage, _pillow
 from tests.captures.imaging_reference import (
     SEED_TINTS,
     all_colours,
     seed_factors,
-    seed_tint_numpy,
     seed_tint_pixels,
 )
 
@@ -83,6 +83,7 @@ def test_registry_lists_seed_tints_then_channel_filters():
         *imaging.SEED_FILTERS,
         *("red_only", "green_only", "blue_only", "no_red", "no_green", "no_blue"),
     ]
+    assert tuple(SEED_TINTS) == imaging.SEED_FILTERS
     for name in imaging.SEED_FILTERS:
         assert imaging.FILTERS[name].kind == "tint"
         assert imaging.FILTERS[name].factors == seed_factors(name)
@@ -101,11 +102,12 @@ def test_seed_tints_match_float64_reference_at_booth_sizes():
             frame = ImageOps.fit(photo, size, Image.Resampling.LANCZOS)
             variants = imaging.render_variants(frame, imaging.SEED_FILTERS)
             for name in SEED_TINTS:
-                expected = seed_tint_numpy(np.asarray(frame), name)
+                expected = imaging.seed_tint(np.asarray(frame), name)
                 assert np.array_equal(np.asarray(variants[name]), expected), (name, size)
 
 
-def test_seed_tints_exact_on_extremes_and_rounding_ties():
+@functools.cache
+def near_ties() -> np.ndarray:
     """Colours whose exact factor * luma is n + 0.5 for some channel, or one key below."""
     keys = np.arange(255_001, dtype=np.int64)
     near_tie = np.zeros(len(keys), dtype=bool)
@@ -119,31 +121,38 @@ def test_seed_tints_exact_on_extremes_and_rounding_ties():
     extremes = np.array([[0, 0, 0], [255, 255, 255], [0, 0, 1], [255, 0, 0]], dtype=np.uint8)
     picked = np.concatenate([tied, extremes])
     assert len(picked) > 10_000
+    return picked
+
+
+def test_seed_tints_exact_on_extremes_and_rounding_ties():
+    picked = near_ties()
     image = Image.frombytes("RGB", (len(picked), 1), picked.tobytes())
     variants = imaging.render_variants(image, imaging.SEED_FILTERS)
     for name in SEED_TINTS:
         assert variants[name].tobytes() == seed_tint_pixels(picked.tobytes(), name), name
 
 
-def test_seed_tints_exact_for_all_16_million_colours():
-    """Exhaustive: every 24-bit colour, every seed tint, against the float64 seed.
+def test_float64_reference_is_the_seed_loop():
+    """imaging.seed_tint against the pure-Python loop: ties, extremes and noise."""
+    picked = np.concatenate([near_ties(), np.asarray(noise(64, 64)).reshape(-1, 3)])
+    frame = np.asarray(noise(7, 5))
+    for name in SEED_TINTS:
+        expected = seed_tint_pixels(picked.tobytes(), name)
+        assert imaging.seed_tint(picked, name).tobytes() == expected, name
+        assert imaging.seed_tint(frame, name).shape == (5, 7, 3)
+    with pytest.raises(ValueError, match="not a tint"):
+        imaging.seed_tint(picked, "no_red")
 
-    Also shows that floor(x + 0.5), which the module uses, and ECMAScript's
-    Math.round (they differ only just below 0.5) agree on every seed value.
-    """
+
+def test_seed_tints_exact_for_all_16_million_colours():
+    """Exhaustive: every 24-bit colour, every seed tint, against the float64 seed."""
     for first_red in range(0, 256, 16):
         colours = all_colours(first_red, 16)
         image = Image.frombytes("RGB", (4096, 256), colours.tobytes())
         variants = imaging.render_variants(image, imaging.SEED_FILTERS)
-        px = colours.astype(np.float64)
-        luma = 0.299 * px[:, 0] + 0.587 * px[:, 1] + 0.114 * px[:, 2]
         for name in SEED_TINTS:
             got = np.asarray(variants[name]).reshape(-1, 3)
-            for channel, factor in enumerate(seed_factors(name)):
-                x = factor * luma
-                math_round = np.floor(x) + (x - np.floor(x) >= 0.5)
-                assert np.array_equal(got[:, channel], math_round), (name, first_red)
-                assert np.array_equal(np.floor(x + 0.5), math_round)
+            assert np.array_equal(got, imaging.seed_tint(colours, name)), (name, first_red)
 
 
 def test_apply_filter_equals_render_variants_and_copies():
@@ -177,8 +186,15 @@ def test_channel_filters_keep_or_zero_channels():
 def test_unknown_filter_is_a_value_error():
     with pytest.raises(ValueError, match="unknown filter"):
         imaging.apply_filter(noise(8, 8), "vintage")
-    with pytest.raises(ValueError, match="unknown filter"):
-        imaging.render_capture(b"", ["sepia", "vintage"])
+    for render in (
+        lambda names: imaging.encode_variants(noise(8, 8), names),
+        lambda names: imaging.render_variant_files(noise(8, 8), names, imaging.Adjustments()),
+        lambda names: imaging.render_strip_file(
+            [noise(8, 8)], "horizontal_4", filter_name=names[1]
+        ),
+    ):
+        with pytest.raises(ValueError, match="unknown filter"):
+            render(["sepia", "vintage"])
 
 
 # --- Adjustments -----------------------------------------------------------------------
@@ -552,9 +568,9 @@ def test_polyglot_is_reencoded_without_the_payload():
     raw = encoded(noise(32, 32), "PNG") + payload
     decoded = imaging.decode_upload(raw)
     assert b"<script>" not in imaging.encode_image(decoded.image, decoded.format)
-    rendered = imaging.render_capture(raw, imaging.SEED_FILTERS)
-    assert rendered.original.format == "PNG"
-    assert b"<script>" not in rendered.original.data
+    original = imaging.encode_original(decoded)
+    assert original.format == "PNG"
+    assert b"<script>" not in original.data
 
 
 def test_transparency_is_composited_on_white_and_modes_become_rgb():
@@ -587,29 +603,76 @@ def test_thumbnail_keeps_aspect_and_fits(size, expected):
     assert thumb is not image
 
 
-def test_render_capture_encodes_everything():
+def stored(original: imaging.EncodedImage) -> Image.Image:
+    """Load a stored original as the variants task does (``services._load``)."""
+    image = Image.open(io.BytesIO(original.data), formats=imaging.ALLOWED_FORMATS)
+    image.load()
+    return image.convert("RGB")
+
+
+def test_capture_pipeline_encodes_everything():
     upload = encoded(smooth(640, 480), "JPEG", quality=95)
-    rendered = imaging.render_capture(upload, imaging.SEED_FILTERS)
-    assert (rendered.original.format, rendered.original.content_type) == ("JPEG", "image/jpeg")
-    assert list(rendered.variants) == list(imaging.SEED_FILTERS)
+    original = imaging.encode_original(imaging.decode_upload(upload))
+    assert (original.format, original.content_type) == ("JPEG", "image/jpeg")
+    assert (original.width, original.height) == (640, 480)
+    assert Image.open(io.BytesIO(original.thumbnail)).size == (320, 240)
+    image = stored(original)
+    variants = imaging.render_variant_files(image, imaging.SEED_FILTERS, imaging.Adjustments())
+    assert list(variants) == list(imaging.SEED_FILTERS)
     reference = imaging.render_variants(imaging.decode_image(upload), imaging.SEED_FILTERS)
-    for name, variant in rendered.variants.items():
-        image = Image.open(io.BytesIO(variant.data))
-        assert (variant.width, variant.height, image.size) == (640, 480, (640, 480))
-        assert image.mode == ("L" if name == "grayscale" else "RGB")
-        diff = np.abs(np.asarray(image.convert("RGB"), int) - np.asarray(reference[name], int))
+    for name, variant in variants.items():
+        decoded = Image.open(io.BytesIO(variant.data))
+        assert (variant.width, variant.height, decoded.size) == (640, 480, (640, 480))
+        assert (variant.format, decoded.mode) == ("JPEG", "L" if name == "grayscale" else "RGB")
+        diff = np.abs(np.asarray(decoded.convert("RGB"), int) - np.asarray(reference[name], int))
         assert diff.mean() < 1.5, name
         assert Image.open(io.BytesIO(variant.thumbnail)).size == (320, 240)
-    assert Image.open(io.BytesIO(rendered.original.thumbnail)).size == (320, 240)
 
 
-def test_render_capture_keeps_png_originals_png():
+def test_capture_pipeline_keeps_png_originals_png():
     upload = data_url("image/png", encoded(noise(64, 48), "PNG"))
-    rendered = imaging.render_capture(upload, ["no_red"])
-    assert rendered.original.format == "PNG"
-    assert rendered.original.extension == "png"
-    assert rendered.original.data.startswith(b"\x89PNG")
-    assert rendered.variants["no_red"].data.startswith(b"\xff\xd8")
+    original = imaging.encode_original(imaging.decode_upload(upload), thumb_side=32)
+    assert original.format == "PNG"
+    assert original.extension == "png"
+    assert original.data.startswith(b"\x89PNG")
+    assert Image.open(io.BytesIO(original.thumbnail)).size == (32, 24)
+    assert imaging.decode_image(original.data).tobytes() == imaging.decode_image(upload).tobytes()
+    variants = imaging.render_variant_files(stored(original), ["no_red"], imaging.Adjustments())
+    assert variants["no_red"].data.startswith(b"\xff\xd8")
+
+
+def test_variant_files_apply_adjustments_and_encode_png_on_request():
+    image = smooth(96, 64)
+    adjust = imaging.Adjustments(brightness=1.3, saturation=0.5)
+    names = ["sepia", "no_green"]
+    rendered = imaging.render_variants(imaging.apply_adjustments(image, adjust), names)
+    as_png = imaging.render_variant_files(image, names, adjust, fmt="png", thumb_side=48)
+    as_jpeg = imaging.render_variant_files(image, names, adjust, quality=80)
+    assert list(as_png) == list(as_jpeg) == names
+    for name in names:
+        png = as_png[name]
+        assert (png.format, png.width, png.height) == ("PNG", 96, 64)
+        assert Image.open(io.BytesIO(png.data)).tobytes() == rendered[name].tobytes()
+        assert Image.open(io.BytesIO(png.thumbnail)).size == (48, 32)
+        assert as_jpeg[name].data == imaging.encode_image(rendered[name], quality=80)
+    with pytest.raises(ValueError, match="cannot encode"):
+        imaging.render_variant_files(image, names, adjust, fmt="GIF")
+
+
+def test_strip_file_filters_composes_and_encodes():
+    frames = [smooth(640, 480) for _ in range(4)]
+    strip = imaging.render_strip_file(
+        frames, "classic_2x6", filter_name="sepia", title="Ada", fmt="PNG", thumb_side=300
+    )
+    expected = imaging.compose_strip(
+        [imaging.apply_filter(f, "sepia") for f in frames], "classic_2x6", title="Ada"
+    )
+    assert (strip.format, strip.width, strip.height) == ("PNG", 600, 1800)
+    assert strip.data == imaging.encode_image(expected, "PNG")
+    assert Image.open(io.BytesIO(strip.thumbnail)).size == (100, 300)
+    plain = imaging.render_strip_file(frames, "horizontal_4", filter_name="")
+    assert plain.format == "JPEG"
+    assert plain.data == imaging.encode_image(imaging.compose_strip(frames, "horizontal_4"))
 
 
 def test_encode_variants_encodes_the_same_pixels_as_render_variants():
@@ -625,11 +688,40 @@ def test_encode_variants_encodes_the_same_pixels_as_render_variants():
     assert Image.open(io.BytesIO(encoded_variants["sepia"].thumbnail)).size == (96, 64)
 
 
-def test_render_variants_without_pillow_buffer_mapping(monkeypatch):
+def test_without_pillow_private_api_pixels_and_metadata_are_the_same(monkeypatch):
+    """The public fallback of ``_pillow.plain_image``: copies, same pixels, no metadata."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    exif[0x927C] = b"MakerNote secret"
+    upload = encoded(smooth(48, 32), "JPEG", exif=exif, xmp=b"<x:xmpmeta>secret</x:xmpmeta>")
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "logo-secret")
+    logo = encoded(two_colour_logo(), "PNG", pnginfo=info)
     image = noise(20, 10)
-    mapped = imaging.render_variants(image, imaging.SEED_FILTERS)
-    monkeypatch.setattr(imaging, "_imaging", object())
-    copied = imaging.render_variants(image, imaging.SEED_FILTERS)
-    for name in imaging.SEED_FILTERS:
-        assert copied[name].tobytes() == mapped[name].tobytes()
-        assert copied[name].mode == mapped[name].mode == "RGB"
+
+    def run() -> list[Image.Image]:
+        return [
+            imaging.decode_upload(upload).image,
+            imaging.decode_logo(logo).image,
+            *imaging.render_variants(image, imaging.SEED_FILTERS).values(),
+        ]
+
+    shared = run()
+    calls: list[object] = []
+
+    def private_api_fails(*args: object) -> Image.Image:
+        calls.append(args)
+        raise AttributeError("no such private API")
+
+    monkeypatch.setattr(_pillow, "_share", private_api_fails)
+    copied = run()
+    assert len(calls) == len(copied)
+    for fast, slow in zip(shared, copied, strict=True):
+        assert type(slow) is type(fast) is Image.Image
+        assert (slow.mode, slow.size) == (fast.mode, fast.size)
+        assert slow.tobytes() == fast.tobytes()
+        assert slow.info == fast.info == {}
+        assert len(slow.getexif()) == len(fast.getexif()) == 0
+    assert [im.mode for im in copied[:3]] == ["RGB", "RGBA", "RGB"]
+    assert copied[0].size == (32, 48)  # the EXIF rotation still applied
+    assert imaging.encode_image(copied[0]) == imaging.encode_image(shared[0])

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from events import services
 from events.models import Booth, Event, Organiser
-from events.scoping import Role
+from events.roles import Role
 
 DEMO_ORGANISER = "demo"
 DEMO_EVENT = "demo-party"

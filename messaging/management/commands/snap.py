@@ -9,12 +9,11 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from captures import imaging
-from captures import services as capture_services
-from captures.models import BoothSession, RenderStatus
-from events import services as event_services
+from captures.models import BoothSession, Capture, RenderStatus
 from events.exceptions import DomainError
 from events.models import Booth, Event
-from messaging import services as sms_services
+from events.services import create_booth
+from messaging.services import run_booth_session
 
 CLI_BOOTH_NAME = "Command-line booth"
 WAIT_SECONDS = 120
@@ -46,32 +45,38 @@ class Command(BaseCommand):
             msg = f"{event.name} allows at most {event.captures_per_session} photos per session."
             raise CommandError(msg)
         booth = self._booth(event)
+        data = [self._read(path) for path in images]
+        captured: list[Capture] = []
+
+        def report(capture: Capture) -> None:
+            self.stdout.write(f"Captured {images[len(captured)].name}")
+            captured.append(capture)
+
+        layouts = [options["layout"]] if options["layout"] else []
         try:
-            session = capture_services.start_session(booth, event)
-            for path in images:
-                try:
-                    data = path.read_bytes()
-                except OSError as exc:
-                    msg = f"Cannot read {path}: {exc.strerror}."
-                    raise CommandError(msg) from None
-                try:
-                    capture_services.record_capture(session, data)
-                except imaging.InvalidImage as exc:
-                    msg = f"{path}: {exc.message}"
-                    raise CommandError(msg) from None
-                self.stdout.write(f"Captured {path.name}")
-            layouts = [options["layout"]] if options["layout"] else []
-            capture_services.finish_session(session, layouts)
-            self._wait_for_rendering(session)
-            if options["phone"]:
-                sms = sms_services.queue_share_sms(booth, session, options["phone"])
-                sms.refresh_from_db()
-                self.stdout.write(f"SMS {sms.public_id}: {sms.get_status_display()}")
+            run = run_booth_session(
+                booth, data, event=event, phone=options["phone"], layouts=layouts, on_capture=report
+            )
+        except imaging.InvalidImage as exc:
+            msg = f"{images[len(captured)]}: {exc.message}"
+            raise CommandError(msg) from None
         except DomainError as exc:
             raise CommandError(exc.message) from None
+        session = run.session
+        self._wait_for_rendering(session)
+        if run.sms is not None:
+            run.sms.refresh_from_db()
+            self.stdout.write(f"SMS {run.sms.public_id}: {run.sms.get_status_display()}")
         session.refresh_from_db()
         self.stdout.write(f"Share URL:      {session.share_url()}")
         self.stdout.write(f"Event gallery:  {event.gallery_url()}")
+
+    def _read(self, path: Path) -> bytes:
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            msg = f"Cannot read {path}: {exc.strerror}."
+            raise CommandError(msg) from None
 
     def _event(self, slug: str, organiser_slug: str | None) -> Event:
         events = Event.objects.filter(slug=slug).select_related("organiser")
@@ -94,7 +99,7 @@ class Command(BaseCommand):
             .first()
         )
         if booth is None:
-            booth = event_services.create_booth(event.organiser, name=CLI_BOOTH_NAME).booth
+            booth = create_booth(event.organiser, name=CLI_BOOTH_NAME).booth
         return booth
 
     def _wait_for_rendering(self, session: BoothSession) -> None:
