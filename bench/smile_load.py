@@ -171,7 +171,7 @@ def main() -> None:
         services.create_booth(organiser, name=f"B{n}", event=event).booth
         for n in range(args.booths)
     ]
-    tickets = [tokens.socket_ticket(b.public_id) for b in booths]
+    tickets = [tokens.socket_ticket(b.public_id, b.token_hash) for b in booths]
     server = subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
          "boothsite.asgi:application"],

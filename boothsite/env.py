@@ -10,6 +10,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from django.core.checks.security.base import (
+    SECRET_KEY_INSECURE_PREFIX,
+    SECRET_KEY_MIN_LENGTH,
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+)
 from django.core.exceptions import ImproperlyConfigured
 
 
@@ -88,5 +93,29 @@ def require(name: str, value: str, *, when: str) -> str:
     """Return ``value``, or raise ImproperlyConfigured naming ``name`` if it is empty."""
     if not value:
         msg = f"{name} must be set {when}."
+        raise ImproperlyConfigured(msg)
+    return value
+
+
+def require_strong_secret_key(name: str, value: str) -> str:
+    """Return ``value``, or raise ImproperlyConfigured naming ``name`` if it is weak.
+
+    Weak is what Django's deploy check calls weak (``security.W009``, the rules in
+    ``django.core.checks.security.base``): fewer than 50 characters, fewer than 5
+    different characters, or the ``django-insecure-`` prefix of keys that
+    ``startproject`` generates. Django only warns, and only under ``check --deploy``;
+    production refuses to start instead. The message never contains the value.
+    """
+    if (
+        len(value) < SECRET_KEY_MIN_LENGTH
+        or len(set(value)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS
+        or value.startswith(SECRET_KEY_INSECURE_PREFIX)
+    ):
+        msg = (
+            f"{name} is too weak for production: it needs at least {SECRET_KEY_MIN_LENGTH}"
+            f" characters, at least {SECRET_KEY_MIN_UNIQUE_CHARACTERS} different ones and no"
+            f" {SECRET_KEY_INSECURE_PREFIX!r} prefix (Django's security.W009). Generate one"
+            " with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
         raise ImproperlyConfigured(msg)
     return value

@@ -1,14 +1,17 @@
 """Boothsite settings: one module, driven by environment variables (STYLE.md 2.9).
 
-Nothing set gives the embedded default: DEBUG on, a SQLite file, the in-memory channel
-layer, Celery tasks run in-process, local file storage and the console SMS gateway.
-Production sets ``DEBUG=false`` and the variables listed in ``.env.example``; a missing
-production value then stops start-up with ImproperlyConfigured naming the variable.
+``DEBUG=true`` and nothing else gives the embedded default: a SQLite file, the in-memory
+channel layer, Celery tasks run in-process, local file storage and the console SMS
+gateway (``bin/run`` sets it). DEBUG is false when unset: that is production, which needs
+the variables listed in ``.env.example``; a missing or weak production value stops
+start-up with ImproperlyConfigured naming the variable.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -17,14 +20,26 @@ import dj_database_url
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
-from boothsite.env import env_bool, env_int, env_list, env_secret, env_str, require
+from boothsite import logs
+from boothsite.env import (
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_secret,
+    env_str,
+    require,
+    require_strong_secret_key,
+)
 
 django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-DEBUG = env_bool("DEBUG", default=True)
-PRODUCTION_WHEN = "when DEBUG is false"
+# Off unless DEBUG=true (RELIABILITY 61): an unset DEBUG means production, whose checks
+# below then name the first missing variable. bin/run and the tests set DEBUG=true.
+DEBUG = env_bool("DEBUG", default=False)
+PRODUCTION_WHEN = "when DEBUG is false (the default; set DEBUG=true for development)"
 
 
 def _development_secret_key() -> str:
@@ -37,9 +52,10 @@ def _development_secret_key() -> str:
 
 
 SECRET_KEY = env_secret("SECRET_KEY")
+if not DEBUG:
+    require("SECRET_KEY", SECRET_KEY, when=PRODUCTION_WHEN)
+    require_strong_secret_key("SECRET_KEY", SECRET_KEY)
 if not SECRET_KEY:
-    if not DEBUG:
-        require("SECRET_KEY", SECRET_KEY, when=PRODUCTION_WHEN)
     SECRET_KEY = _development_secret_key()
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
@@ -61,6 +77,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "rest_framework",
     "channels",
     "events",
@@ -78,6 +95,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "boothsite.middleware.SecurityHeadersMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "boothsite.urls"
@@ -103,19 +122,39 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL")
 if not DEBUG:
     require("DATABASE_URL", DATABASE_URL, when=PRODUCTION_WHEN)
+# PostgreSQL goes through Django's psycopg pool (RELIABILITY 69). Daphne runs each
+# request's sync code on a thread of its own, and persistent connections (CONN_MAX_AGE
+# > 0) left one open connection per thread: 201 requests at 16 at a time took one server
+# from 1 to 75 connections, and past PostgreSQL's max_connections (100) requests answer
+# 500 (tests/test_connections.py; the same 500 requests now peak at the pool size). With
+# the pool a process holds at most DATABASE_POOL_MAX_SIZE connections, and a request waits
+# at most DATABASE_POOL_TIMEOUT seconds for a free one. A pool needs CONN_MAX_AGE=0: each
+# request hands its connection back when it ends. CONN_HEALTH_CHECKS makes the pool check
+# a connection before lending it. Budget: (servers + worker processes) x the pool size
+# must stay below the server's max_connections, less what other clients use.
+DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", default=10)
+DATABASE_POOL_TIMEOUT = env_float("DATABASE_POOL_TIMEOUT", default=10.0)
+if DATABASE_POOL_MAX_SIZE < 1 or DATABASE_POOL_TIMEOUT <= 0:
+    msg = "DATABASE_POOL_MAX_SIZE must be 1 or more and DATABASE_POOL_TIMEOUT above 0 seconds."
+    raise ImproperlyConfigured(msg)
+# Each SQLite transaction takes the write lock at BEGIN, so "count, then insert" (the SMS
+# caps) cannot interleave; PostgreSQL uses row locks instead.
+SQLITE_OPTIONS = {"transaction_mode": "IMMEDIATE", "timeout": 20}
 DATABASES: dict[str, Any] = {
     "default": (
-        dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+        dict(dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True))
         if DATABASE_URL
-        else {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(BASE_DIR / "db.sqlite3"),
-            # Each transaction takes the write lock at BEGIN, so "count, then insert"
-            # (the SMS caps) cannot interleave; PostgreSQL uses row locks instead.
-            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
-        }
+        else {"ENGINE": "django.db.backends.sqlite3", "NAME": str(BASE_DIR / "db.sqlite3")}
     )
 }
+if DATABASES["default"]["ENGINE"].endswith(("postgresql", "postgis")):
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        "timeout": DATABASE_POOL_TIMEOUT,
+    }
+elif DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -123,6 +162,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes first: it refuses a locked-out sign-in before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "events.auth.LoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "events:login"
 LOGIN_REDIRECT_URL = "events:console"
@@ -153,6 +197,10 @@ CELERY_BROKER_URL = CELERY_BROKER_URL or "memory://localhost/"
 # channels-redis blocks on BZPOPMIN for 5 s per receive; the socket must wait longer, or
 # redis-py gives up mid-wait ("Timeout reading") and the consumer dies with 1011.
 REDIS_HOST = {"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 3}
+# The cache (throttle counters, limits) answers in milliseconds; a Redis that accepts TCP
+# and never answers holds each request for the socket timeout (redis-py's default: 5 s).
+# After 1 s the booth throttles fail open and pairing answers 503 (events.drf).
+REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 if REDIS_URL:
     CHANNEL_LAYERS: dict[str, Any] = {
         "default": {
@@ -165,6 +213,7 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "boothsite",
+            "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
 else:
@@ -180,12 +229,54 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A broker that is down or accepts TCP and never answers must not hold a request
+# (issue 11.2): redis-py waits forever without socket timeouts, and kombu's default
+# publish policy tries 4 times. Socket timeouts of BOOTHSITE_BROKER_TIMEOUT seconds and
+# one quick publish retry (a pooled connection the broker dropped on restart) bound a
+# publish to about 2 x 1.5 + 0.2 s; the rows stay pending and the sweepers below queue
+# them again (boothsite.celery.publish). Redis only: AMQP uses the connection timeout.
+BOOTHSITE_BROKER_TIMEOUT = env_float("BOOTHSITE_BROKER_TIMEOUT", default=1.5)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_timeout": BOOTHSITE_BROKER_TIMEOUT,
+    "socket_connect_timeout": BOOTHSITE_BROKER_TIMEOUT,
+}
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+# Workers keep trying to reach a broker that is away, however long (default: 100 tries).
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# The sweepers: a pending render or a queued SMS whose task was queued this many
+# seconds ago (or never) is queued again, at most this many times in all, then failed.
+# Well above the render retries' ~30 s; SMS retries push their due time ahead.
+BOOTHSITE_SWEEP_AFTER_SECONDS = env_int("BOOTHSITE_SWEEP_AFTER_SECONDS", default=120)
+# How often beat runs the sweepers. A row whose task the broker did not take is marked
+# never queued and goes out with the next sweep, so work left by a broker outage moves
+# at most this many seconds after the broker is back.
+BOOTHSITE_SWEEP_EVERY_SECONDS = env_int("BOOTHSITE_SWEEP_EVERY_SECONDS", default=15)
+BOOTHSITE_RENDER_MAX_ATTEMPTS = env_int("BOOTHSITE_RENDER_MAX_ATTEMPTS", default=5)
+BOOTHSITE_SMS_MAX_ENQUEUES = env_int("BOOTHSITE_SMS_MAX_ENQUEUES", default=5)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_BEAT_SCHEDULE = {
     "expire-stale-sms": {"task": "messaging.tasks.expire_stale_sending", "schedule": 300.0},
+    # Each sweep expires before the next one is due, so sweeps never pile up in a queue.
+    "sweep-renders": {
+        "task": "captures.tasks.sweep_renders",
+        "schedule": float(BOOTHSITE_SWEEP_EVERY_SECONDS),
+        "options": {"expires": max(1, BOOTHSITE_SWEEP_EVERY_SECONDS - 1)},
+    },
+    "sweep-queued-sms": {
+        "task": "messaging.tasks.sweep_queued_sms",
+        "schedule": float(BOOTHSITE_SWEEP_EVERY_SECONDS),
+        "options": {"expires": max(1, BOOTHSITE_SWEEP_EVERY_SECONDS - 1)},
+    },
     "purge-personal-data": {
         "task": "messaging.tasks.purge_expired_personal_data",
         "schedule": 86400.0,
@@ -278,6 +369,12 @@ BOOTHSITE_SMS_SEND_RATE = env_int("BOOTHSITE_SMS_SEND_RATE", default=25)
 BOOTHSITE_WS_MAX_FRAME_BYTES = env_int("BOOTHSITE_WS_MAX_FRAME_BYTES", default=512 * 1024)
 BOOTHSITE_WS_MAX_FPS = env_int("BOOTHSITE_WS_MAX_FPS", default=5)
 BOOTHSITE_WS_OVER_LIMIT_SECONDS = env_int("BOOTHSITE_WS_OVER_LIMIT_SECONDS", default=10)
+# An open socket re-reads its booth (revoked? token rotated?) at most this often while
+# frames arrive, in case the revocation's push was lost (RELIABILITY 73).
+BOOTHSITE_WS_RECHECK_SECONDS = env_float("BOOTHSITE_WS_RECHECK_SECONDS", default=5.0)
+# Longest wait for the channel layer (join, send, leave): a socket is refused with 4013
+# after this when Redis is down or silent, instead of hanging (RELIABILITY 47).
+BOOTHSITE_WS_LAYER_TIMEOUT_SECONDS = env_float("BOOTHSITE_WS_LAYER_TIMEOUT_SECONDS", default=3.0)
 BOOTHSITE_SMILE_TRIGGER_FRAMES = env_int("BOOTHSITE_SMILE_TRIGGER_FRAMES", default=3)
 BOOTHSITE_SMILE_COOLDOWN_SECONDS = env_int("BOOTHSITE_SMILE_COOLDOWN_SECONDS", default=5)
 BOOTHSITE_SMILE_DETECTOR = env_str("BOOTHSITE_SMILE_DETECTOR")
@@ -298,12 +395,64 @@ if BOOTHSITE_VARIANT_FORMAT not in {"JPEG", "PNG"}:
     raise ImproperlyConfigured(msg)
 BOOTHSITE_THUMBNAIL_SIDE = env_int("BOOTHSITE_THUMBNAIL_SIDE", default=320)
 
+# Client addresses: X-Forwarded-For is trusted only from this many proxies in front of
+# the app, each appending the address it saw (0: none, the header is ignored). One rule,
+# events.clientip.client_ip, for DRF's throttles, django-axes and django-ratelimit. Never
+# run daphne with --proxy-headers: it trusts the header's left-most, client-written entry.
+BOOTHSITE_TRUSTED_PROXIES = env_int("BOOTHSITE_TRUSTED_PROXIES", default=0)
+if BOOTHSITE_TRUSTED_PROXIES < 0:
+    msg = "BOOTHSITE_TRUSTED_PROXIES must be 0 or more (the number of proxies)."
+    raise ImproperlyConfigured(msg)
+
+# Guessing (issue 11.10). Sign-ins: django-axes locks one username from one address after
+# this many failures, for this long; by the pair, not the address alone, because a
+# venue's guests and organisers share one address, and not the username alone, which
+# would let anyone lock an organiser out. A success resets the count.
+AXES_FAILURE_LIMIT = env_int("BOOTHSITE_LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("BOOTHSITE_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "events.clientip.client_ip"
+AXES_LOCKOUT_CALLABLE = "events.views.login_locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
+# No row per successful sign-in (data minimisation); failures are kept for the lockout.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+# Gallery passcodes and guessed link tokens: django-ratelimit rates ("count/[n]unit"),
+# counting failures only (events.guessing). Per address, and per gallery for passcodes.
+BOOTHSITE_PASSCODE_RATE_PER_IP = env_str("BOOTHSITE_PASSCODE_RATE_PER_IP", "10/15m")
+BOOTHSITE_PASSCODE_RATE_PER_GALLERY = env_str("BOOTHSITE_PASSCODE_RATE_PER_GALLERY", "20/15m")
+BOOTHSITE_LINK_MISS_RATE = env_str("BOOTHSITE_LINK_MISS_RATE", "60/m")
+for _name, _rate in {
+    "BOOTHSITE_PASSCODE_RATE_PER_IP": BOOTHSITE_PASSCODE_RATE_PER_IP,
+    "BOOTHSITE_PASSCODE_RATE_PER_GALLERY": BOOTHSITE_PASSCODE_RATE_PER_GALLERY,
+    "BOOTHSITE_LINK_MISS_RATE": BOOTHSITE_LINK_MISS_RATE,
+}.items():
+    if not re.fullmatch(r"[1-9]\d*/\d*[smhd]", _rate):
+        msg = f'{_name} must look like "10/15m" (count/[n]unit; unit s, m, h or d), not {_rate!r}.'
+        raise ImproperlyConfigured(msg)
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_IP_META_KEY = "events.clientip.client_ip"
+RATELIMIT_FAIL_OPEN = True
+# django_ratelimit is deliberately not in INSTALLED_APPS: it needs none, and its checks
+# flag Django's own RedisCache (atomic INCR) as unsupported and refuse the embedded
+# default's local-memory cache (one process, so one count).
+
+# JSON bodies nest at most this deep (RELIABILITY 71): checked before parsing, far below
+# the depth at which Python's parser runs out of recursion (about 1,000).
+BOOTHSITE_JSON_MAX_DEPTH = env_int("BOOTHSITE_JSON_MAX_DEPTH", default=32)
+# How long a booth's Idempotency-Key is remembered (RELIABILITY 10), in seconds; the
+# kiosk's offline queue retries within this window.
+BOOTHSITE_IDEMPOTENCY_TTL_SECONDS = env_int("BOOTHSITE_IDEMPOTENCY_TTL_SECONDS", default=86_400)
+
 REST_FRAMEWORK: dict[str, Any] = {
+    "NUM_PROXIES": BOOTHSITE_TRUSTED_PROXIES,
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # One JSON parser everywhere: objects only, size and depth checked before parsing.
+    "DEFAULT_PARSER_CLASSES": ["boothsite.parsers.JSONObjectParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "boothsite.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
@@ -336,15 +485,34 @@ if not DEBUG:
 ADMINS = [("Boothsite admin", address) for address in env_list("ADMINS")]
 SERVER_EMAIL = env_str("SERVER_EMAIL", "boothsite@localhost")
 EMAIL_SUBJECT_PREFIX = "[Boothsite] "
+# Seconds an SMTP connection may wait (Django's default waits forever). Alerts are sent
+# by a task after the commit (messaging.tasks), and a failed one is only logged.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = SERVER_EMAIL
+# The SMTP server for alerts (Django's SMTP backend; defaults: localhost:25, no login).
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 
+# No phone number, token or passcode in any log line (RELIABILITY 64, 76): every handler
+# redacts (boothsite/logs.py), and so does daphne's access log, which bypasses logging.
+# Django's own "django" and "django.server" loggers lose the handlers of Django's default
+# config, which print unredacted (and e-mail errors to ADMINS, synchronously, from the
+# request), and propagate to the root's redacting handler instead.
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "boothsite.logs.RedactingFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
         # The SDK logs request params and the Authorization header at DEBUG.
         "vonage": {"level": "WARNING"},
         "vonage_http_client": {"level": "WARNING"},
@@ -357,3 +525,7 @@ LOGGING: dict[str, Any] = {
         "celery.app.trace": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"},
     },
 }
+# Daphne writes its access log straight to a stream, not through logging: redact it there.
+logs.install_access_log_redaction()
+# A worker keeps the root's redacting handler instead of replacing it with Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

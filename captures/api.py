@@ -7,10 +7,11 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpResponse
 from rest_framework import status
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from boothsite.parsers import JSONObjectParser
 from captures import access, imaging, qr, services
 from captures.models import Capture
 from captures.serializers import CaptureSerializer, SessionSerializer
@@ -43,9 +44,12 @@ class UploadCaptureView(BoothAPIView):
     """Upload one photo: multipart ``image`` or JSON ``{"image": "data:image/jpeg;base64,…"}``.
 
     Optional fields: ``trigger`` (manual, countdown, smile) and ``smile_score`` (0 to 1).
+    Honours ``Idempotency-Key``: a re-sent upload gets the first answer, and one capture.
+    Storage down is a 503 with ``Retry-After`` and nothing stored (RELIABILITY 57).
     """
 
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [JSONObjectParser, MultiPartParser]
+    idempotent = True
 
     def post(self, request: Request, session_id: str) -> Response:
         session = access.access_session_for_booth(self.booth, session_id)
@@ -108,7 +112,12 @@ class SessionQrView(BoothAPIView):
 
 
 class FinishView(BoothAPIView):
-    """``POST sessions/<id>/finish/`` closes the session and queues its strips → 202."""
+    """``POST sessions/<id>/finish/`` closes the session and queues its strips → 202.
+
+    Honours ``Idempotency-Key`` (a re-sent finish gets the first answer).
+    """
+
+    idempotent = True
 
     def post(self, request: Request, session_id: str) -> Response:
         session = access.access_session_for_booth(self.booth, session_id)

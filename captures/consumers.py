@@ -10,6 +10,10 @@ Scores, triggers and ``capture.ready`` also go to the event's group for live mon
 The same socket brings the kiosk ``{"type": "camera"}`` when the organiser saves the
 booth's camera settings, and ``{"type": "capture.ready"}`` when one of its captures is
 rendered.
+
+Close codes are those daphne can send: autobahn refuses 1003, 1008 and 1009 from the
+application and sends 1011 with a traceback instead (RELIABILITY 72), so ours are in
+4000-4999. They are listed in ``BoothConsumer``'s docstring.
 """
 
 from __future__ import annotations
@@ -18,15 +22,18 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from captures import imaging, live
 from captures.scoring import FrameScorer, ScoringUnavailable
 from captures.ws_auth import PROTOCOL
+from events import booth_sockets, tokens
 from events.models import Booth, Event
 
 if TYPE_CHECKING:
@@ -35,16 +42,91 @@ if TYPE_CHECKING:
     from captures.smile import SmileResult
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
-# RFC 6455 close codes and ours (4000-4999 are the application's).
-CLOSE_UNSUPPORTED = 1003
-CLOSE_POLICY = 1008
-CLOSE_TOO_BIG = 1009
+#: Closed by the server after a normal end.
+CLOSE_NORMAL = 1000
+#: The server failed (an unexpected error while scoring); the kiosk reconnects.
+CLOSE_SERVER_ERROR = 1011
+#: ``MAX_BAD_FRAMES`` undecodable frames in a row, or a text message of unknown type.
+CLOSE_BAD_FRAMES = 4000
+#: The booth was revoked, its token rotated or it was paired again: the kiosk's token
+#: may be dead (it asks ``me/``, and shows "unpaired or revoked" on a 401).
+CLOSE_REVOKED = 4003
+#: More than ``BOOTHSITE_WS_OVER_LIMIT_SECONDS`` above ``BOOTHSITE_WS_MAX_FPS``.
+CLOSE_TOO_FAST = 4008
+#: A frame over ``BOOTHSITE_WS_MAX_FRAME_BYTES``.
+CLOSE_TOO_BIG = 4009
+#: The live channel (Redis) is unavailable: try again later (like 1013).
+CLOSE_LAYER_DOWN = 4013
+
 MAX_BAD_FRAMES = 10
+#: A second without a dropped frame ends a spell above the frame-rate limit, in s.
+OVER_LIMIT_GRACE_SECONDS = 1.0
+
+#: The internal message with which a failed channel-layer receive closes the socket.
+_LAYER_LOST = "booth.layer_lost"
+
+
+class _LayerOutage:
+    """Logs a channel-layer outage once per process (ERROR) and its end once (INFO).
+
+    Every kiosk retries every few seconds while Redis is down; one line per retry
+    would bury the log (RELIABILITY 47).
+    """
+
+    def __init__(self) -> None:
+        self.down_since: float | None = None
+
+    def failed(self, what: str, error: BaseException) -> None:
+        if self.down_since is not None:
+            logger.debug("Channel layer still unavailable (%s: %r).", what, error)
+            return
+        self.down_since = time.monotonic()
+        logger.error(
+            "Channel layer unavailable (%s: %s); booth sockets close with %d until it returns.",
+            what,
+            type(error).__name__,
+            CLOSE_LAYER_DOWN,
+        )
+
+    def ok(self) -> None:
+        if self.down_since is None:
+            return
+        logger.info(
+            "Channel layer is back after %.0f s; booth sockets connect again.",
+            time.monotonic() - self.down_since,
+        )
+        self.down_since = None
+
+
+layer_outage = _LayerOutage()
+
+
+async def _twice(call: Callable[[], Awaitable[_T]]) -> _T:
+    """Await ``call()``, and once more if it raises.
+
+    After a Redis restart, each pooled connection that sat idle through the outage
+    fails its first command (redis-py then reconnects it): without the second try, the
+    first socket after every restart would be refused with 4013. With Redis down, the
+    second try fails as fast as the first.
+    """
+    try:
+        return await call()
+    except Exception:
+        return await call()
+
+
+def _log_task_failure(task: asyncio.Future[None]) -> None:
+    """Done-callback: log a background task's exception instead of losing it."""
+    if not task.cancelled() and (error := task.exception()) is not None:
+        logger.warning("Booth socket task failed: %r", error)
 
 
 @dataclass
 class Frame:
+    """A frame waiting to be scored: its number on this socket, bytes, arrival (monotonic s)."""
+
     number: int
     data: bytes
     received: float
@@ -74,14 +156,42 @@ class BoothConsumer(AsyncWebsocketConsumer):
     (``camera``, when the organiser saves them) and ``capture.ready`` (one of its
     captures is rendered); answers ``ping`` with ``pong``.
 
-    Refuses the handshake without a valid ticket (or for a booth without an event).
-    Closes with 1009 for a frame over ``BOOTHSITE_WS_MAX_FRAME_BYTES``, 1008 after
-    ``BOOTHSITE_WS_OVER_LIMIT_SECONDS`` above the frame-rate limit, and 1003 after
-    repeated undecodable frames or a message of an unknown type.
+    Refuses the handshake (HTTP 403) without a valid ticket: none, forged, expired,
+    issued before the booth's token was rotated or re-paired, or for a revoked booth or
+    one without an event. After the handshake it closes with:
+
+    ======  ==============================================================================
+    code    meaning (the kiosk's reaction)
+    ======  ==============================================================================
+    1000    normal close (reconnects)
+    1011    server error while scoring (reconnects)
+    4000    ``MAX_BAD_FRAMES`` undecodable frames in a row, or a text message that is
+            not ``{"type": "ping"}`` (reconnects)
+    4003    the booth was revoked, its token rotated or it was paired again; pushed on
+            the booth's group at once, else found at the next re-check (asks ``me/``:
+            "unpaired or revoked" on a 401, reconnects otherwise)
+    4008    more than ``BOOTHSITE_WS_OVER_LIMIT_SECONDS`` above ``BOOTHSITE_WS_MAX_FPS``
+            (reconnects)
+    4009    a frame over ``BOOTHSITE_WS_MAX_FRAME_BYTES`` (reconnects)
+    4013    the live channel (Redis) is unavailable, at the handshake (within
+            ``BOOTHSITE_WS_LAYER_TIMEOUT_SECONDS``) or later (reconnects after a pause)
+    ======  ==============================================================================
+
+    Every close, including one from the background scoring task, goes through
+    ``_close``: awaited, once, and never raising.
     """
 
     booth: Booth
     event: Event
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.accepted = False  # the handshake was answered with accept
+        self.closing = False  # a close was sent: ignore what still arrives
+        self.layer_lost = False  # a channel-layer receive failed under this socket
+        self.live_ok = False  # joined the booth's group
+        self.worker: asyncio.Task[None] | None = None
+        self.checking: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         booth = self.scope.get("booth")
@@ -89,42 +199,100 @@ class BoothConsumer(AsyncWebsocketConsumer):
             await self.close()
             return
         self.booth, self.event = booth, booth.current_event
+        self.generation = tokens.ticket_generation(booth.token_hash)
         self.frames_seen = 0
         self.latest: Frame | None = None
-        self.worker: asyncio.Task[None] | None = None
         self.bad_frames = 0
         self.tokens = float(settings.BOOTHSITE_WS_MAX_FPS)
         self.refilled = time.monotonic()
         self.over_limit_since: float | None = None
+        self.dropped_at = 0.0
         self.rate_notice_at = 0.0
         self.above = 0
         self.cooldown_until = 0.0
+        self.checked_at = time.monotonic()
         self.booth_group = live.booth_group(self.booth)
         self.event_group = live.event_group(self.event)
-        self.live_ok = await self._join(self.booth_group)
-        # Start the scoring workers now (kept referenced: the loop holds tasks weakly).
-        self.warming = asyncio.ensure_future(frame_scorer().warm_up())
+        self.live_ok = not self.layer_lost and await self._join(self.booth_group)
         protocols = self.scope.get("subprotocols") or []
         await self.accept(subprotocol=PROTOCOL if PROTOCOL in protocols else None)
+        self.accepted = True
+        if not self.live_ok:
+            # Refused after the handshake, so the kiosk sees a code, not a bare 403.
+            await self._close(CLOSE_LAYER_DOWN)
+            return
+        # Start the scoring workers now (kept referenced: the loop holds tasks weakly).
+        self.warming = asyncio.ensure_future(frame_scorer().warm_up())
+        self.warming.add_done_callback(_log_task_failure)
 
     async def _join(self, group: str) -> bool:
+        """Join ``group``; False (the outage logged once) if the layer fails or stalls."""
         try:
-            await self.channel_layer.group_add(group, self.channel_name)
-        except Exception:
-            # Scoring does not need the layer; only live pushes stop (RELIABILITY 47).
-            logger.warning("Channel layer unavailable; booth %s gets scores only.", self.booth.pk)
+            await asyncio.wait_for(
+                _twice(lambda: self.channel_layer.group_add(group, self.channel_name)),
+                settings.BOOTHSITE_WS_LAYER_TIMEOUT_SECONDS,
+            )
+        except Exception as error:
+            layer_outage.failed("group_add", error)
             return False
+        layer_outage.ok()
         return True
 
+    # Channels' AsyncConsumer reads ``channel_receive`` once, to wait on the layer beside
+    # the socket. The guard below makes a failing receive close the socket with 4013
+    # instead of raising out of the consumer (1011 and a traceback, one per socket).
+    @property  # type: ignore[override]
+    def channel_receive(self) -> Callable[[], Awaitable[dict[str, Any]]]:
+        return self._guarded_channel_receive
+
+    @channel_receive.setter
+    def channel_receive(self, receive: Callable[[], Awaitable[dict[str, Any]]]) -> None:
+        self._layer_receive = receive
+
+    async def _guarded_channel_receive(self) -> dict[str, Any]:
+        try:
+            return await _twice(self._layer_receive)
+        except Exception as error:
+            if self.layer_lost:
+                await asyncio.Event().wait()  # reported once; cancelled when we stop
+            layer_outage.failed("receive", error)
+            self.layer_lost = True
+            return {"type": _LAYER_LOST}
+
+    async def booth_layer_lost(self, message: dict[str, Any]) -> None:
+        """Close with 4013: the layer failed under this socket (noted if not yet accepted)."""
+        if self.accepted:
+            await self._close(CLOSE_LAYER_DOWN)
+
     async def disconnect(self, code: int) -> None:
-        worker = getattr(self, "worker", None)
-        if worker is not None:
-            worker.cancel()
-        if getattr(self, "live_ok", False):
+        self.closing = True
+        for task in (self.worker, self.checking):
+            if task is not None:
+                task.cancel()
+        if self.live_ok:
             try:
-                await self.channel_layer.group_discard(self.booth_group, self.channel_name)
-            except Exception:
-                logger.info("group_discard failed for booth %s; ignored.", self.booth.pk)
+                await asyncio.wait_for(
+                    self.channel_layer.group_discard(self.booth_group, self.channel_name),
+                    settings.BOOTHSITE_WS_LAYER_TIMEOUT_SECONDS,
+                )
+            except Exception as error:
+                logger.debug(
+                    "group_discard failed for booth %s (%r); ignored.", self.booth.pk, error
+                )
+
+    async def _close(self, code: int) -> None:
+        """Close the socket with ``code``, once; never raises (safe in background tasks).
+
+        Frames that arrive until the client's close answer are ignored.
+        """
+        if self.closing:
+            return
+        self.closing = True
+        self.latest = None
+        try:
+            await self.close(code=code)
+        except Exception:
+            logger.warning("Closing booth %s's socket with %d failed.", self.booth.pk, code)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Handle a frame directly; everything else as Channels does.
@@ -139,18 +307,22 @@ class BoothConsumer(AsyncWebsocketConsumer):
         await super().dispatch(message)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.closing:
+            return
         if bytes_data is None:
             await self._receive_text(text_data or "")
             return
         if len(bytes_data) > settings.BOOTHSITE_WS_MAX_FRAME_BYTES:
-            await self.close(code=CLOSE_TOO_BIG)
+            await self._close(CLOSE_TOO_BIG)
             return
         self.frames_seen += 1
         now = time.monotonic()
+        self._recheck_booth(now)
         if not self._take_token(now):
             await self._over_limit(now)
             return
-        self.over_limit_since = None
+        if now - self.dropped_at >= OVER_LIMIT_GRACE_SECONDS:
+            self.over_limit_since = None
         self.latest = Frame(self.frames_seen, bytes_data, now)  # an unscored frame is dropped
         if self.worker is None or self.worker.done():
             self.worker = asyncio.ensure_future(self._score_latest())
@@ -163,7 +335,7 @@ class BoothConsumer(AsyncWebsocketConsumer):
         if isinstance(message, dict) and message.get("type") == "ping":
             await self._send({"type": "pong"})
             return
-        await self.close(code=CLOSE_UNSUPPORTED)
+        await self._close(CLOSE_BAD_FRAMES)
 
     def _take_token(self, now: float) -> bool:
         rate = float(settings.BOOTHSITE_WS_MAX_FPS)
@@ -175,18 +347,65 @@ class BoothConsumer(AsyncWebsocketConsumer):
         return True
 
     async def _over_limit(self, now: float) -> None:
-        if self.over_limit_since is None:
+        """Drop a frame above the rate; close after a long enough spell of drops.
+
+        The bucket lets one frame through whenever a token refills, so a fast client is
+        never "back under the limit" frame by frame: a spell ends only after
+        ``OVER_LIMIT_GRACE_SECONDS`` without a dropped frame.
+        """
+        if self.over_limit_since is None or now - self.dropped_at >= OVER_LIMIT_GRACE_SECONDS:
             self.over_limit_since = now
+        self.dropped_at = now
         if now - self.over_limit_since > settings.BOOTHSITE_WS_OVER_LIMIT_SECONDS:
-            await self.close(code=CLOSE_POLICY)
+            await self._close(CLOSE_TOO_FAST)
             return
         if now - self.rate_notice_at >= 1.0:
             self.rate_notice_at = now
             wait_ms = int((1.0 - self.tokens) / settings.BOOTHSITE_WS_MAX_FPS * 1000)
             await self._send({"type": "rate_limited", "retry_after_ms": max(wait_ms, 1)})
 
+    def _recheck_booth(self, now: float) -> None:
+        """Re-read the booth in the background every ``BOOTHSITE_WS_RECHECK_SECONDS``."""
+        if now - self.checked_at < settings.BOOTHSITE_WS_RECHECK_SECONDS:
+            return
+        if self.checking is not None and not self.checking.done():
+            return
+        self.checked_at = now
+        self.checking = asyncio.ensure_future(self._check_booth())
+        self.checking.add_done_callback(_log_task_failure)
+
+    async def _check_booth(self) -> None:
+        """Close with 4003 if the booth was revoked or got a new token since the ticket.
+
+        A database error keeps the socket open (logged): scores need no privilege, and
+        the next handshake checks the booth again.
+        """
+        try:
+            still_paired = await database_sync_to_async(booth_sockets.still_paired)(
+                self.booth, self.generation
+            )
+        except Exception as error:
+            logger.warning("Re-checking booth %s failed (%r); kept open.", self.booth.pk, error)
+            return
+        if not still_paired:
+            await self._close(CLOSE_REVOKED)
+
+    async def booth_revoked(self, message: dict[str, Any]) -> None:
+        """``booth.revoked`` (revoked, rotated or re-paired): close with 4003 at once."""
+        await self._close(CLOSE_REVOKED)
+
     async def _score_latest(self) -> None:
-        while self.latest is not None:
+        """Score frames until none waits; any unexpected error closes with 1011."""
+        try:
+            await self._score_frames()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("Scoring failed for booth %s; closing its socket.", self.booth.pk)
+            await self._close(CLOSE_SERVER_ERROR)
+
+    async def _score_frames(self) -> None:
+        while self.latest is not None and not self.closing:
             frame, self.latest = self.latest, None
             try:
                 result = await frame_scorer().score(frame.data)
@@ -197,10 +416,10 @@ class BoothConsumer(AsyncWebsocketConsumer):
                 continue
             except imaging.InvalidImage:
                 self.bad_frames += 1
-                await self._send({"type": "error", "code": "invalid_frame", "frame": frame.number})
                 if self.bad_frames >= MAX_BAD_FRAMES:
-                    await self.close(code=CLOSE_UNSUPPORTED)
+                    await self._close(CLOSE_BAD_FRAMES)
                     return
+                await self._send({"type": "error", "code": "invalid_frame", "frame": frame.number})
                 continue
             self.bad_frames = 0
             await self._scored(frame, result)
@@ -233,15 +452,20 @@ class BoothConsumer(AsyncWebsocketConsumer):
         return True
 
     async def _send(self, message: dict[str, Any]) -> None:
-        await self.send(text_data=json.dumps(message))
+        if not self.closing:
+            await self.send(text_data=json.dumps(message))
 
     async def _publish(self, message: dict[str, Any]) -> None:
+        """Best effort to the event's monitors, bounded; a lost update is only logged."""
         if not self.live_ok:
             return
         try:
-            await self.channel_layer.group_send(self.event_group, message)
+            await asyncio.wait_for(
+                self.channel_layer.group_send(self.event_group, message),
+                settings.BOOTHSITE_WS_LAYER_TIMEOUT_SECONDS,
+            )
         except Exception:
-            logger.info("Live update to %s dropped.", self.event_group)
+            logger.debug("Live update to %s dropped.", self.event_group)
 
     async def capture_ready(self, message: dict[str, Any]) -> None:
         """Forward ``capture.ready`` (sent to this booth's group) to the kiosk."""

@@ -23,3 +23,10 @@ class CaptureLimitReached(DomainError):
 class NothingToFinish(DomainError):
     status_code = 409
     code = "no_captures"
+
+
+class StorageUnavailable(DomainError):
+    """The file storage (local disk or S3) failed; nothing was stored (503, retry)."""
+
+    status_code = 503
+    code = "storage_unavailable"

@@ -1,22 +1,20 @@
 """Pushes to the live Channels groups (booth kiosk, organiser monitor, slideshow).
 
 Group sends are best effort: the channel layer spec says they never guarantee delivery,
-and a Redis outage must not fail an upload or a render (RELIABILITY 47-48).
+and a Redis outage must not fail an upload or a render (RELIABILITY 47-48). Each send is
+bounded by ``BOOTHSITE_WS_LAYER_TIMEOUT_SECONDS``. The booth's group name, and closing a
+booth's sockets, live in ``events.booth_sockets`` (events may not import captures).
 """
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from events import booth_sockets
 
 if TYPE_CHECKING:
     from captures.models import Capture
     from events.models import Booth, Event
-
-logger = logging.getLogger(__name__)
 
 
 def event_group(event: Event) -> str:
@@ -25,21 +23,16 @@ def event_group(event: Event) -> str:
 
 
 def publish(group: str, message: dict[str, Any]) -> bool:
-    """Send ``message`` to ``group``; return False (and log once) if the layer fails."""
-    layer = get_channel_layer()
-    if layer is None:
-        return False
-    try:
-        async_to_sync(layer.group_send)(group, message)
-    except Exception:
-        logger.warning("Live update to %s was dropped: the channel layer failed.", group)
-        return False
-    return True
+    """Send ``message`` to ``group``; return False (and log a warning) if the layer fails.
+
+    Never raises; waits at most ``BOOTHSITE_WS_LAYER_TIMEOUT_SECONDS``.
+    """
+    return booth_sockets.send_to_group(group, message)
 
 
 def booth_group(booth: Booth) -> str:
     """Return the Channels group of one booth's kiosk sockets: ``booth.<uuid hex>``."""
-    return f"booth.{booth.public_id.hex}"
+    return booth_sockets.booth_group(booth)
 
 
 def announce_capture_ready(capture: Capture) -> bool:

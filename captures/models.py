@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Self
+from typing import Any, Self
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +18,19 @@ from events.scoping import EventScopedQuerySet
 
 
 class RenderStatus(models.TextChoices):
+    """Where a capture's variants or a strip stand: pending, then ready or failed.
+
+    The pending state is the durable record that a render is due (issue 11.2): it is
+    written in the transaction that queues the task, so a broker that is down at the
+    commit loses nothing. Beside it, captures and strips keep ``render_attempts`` (times
+    a render was queued: the commit, then the sweeper; bounded by
+    ``BOOTHSITE_RENDER_MAX_ATTEMPTS``), ``render_enqueued_at`` (the latest queueing;
+    the sweeper queues rows again once it is ``BOOTHSITE_SWEEP_AFTER_SECONDS`` old),
+    ``render_error`` (the exception class of the failure, "" before any) and
+    ``render_retryable`` (the failure was transient, a storage error, so the sweeper
+    may queue it again; never for a corrupt image).
+    """
+
     PENDING = "pending", "Rendering"
     READY = "ready", "Ready"
     FAILED = "failed", "Failed"
@@ -50,6 +64,19 @@ class BoothSession(models.Model):
 
     def __str__(self) -> str:
         return f"Session {self.public_id}"
+
+    def clean(self) -> None:
+        """Refuse a session whose booth and event belong to different organisers.
+
+        Raises ValidationError on ``event`` (RELIABILITY 33).
+        """
+        super().clean()
+        if not self.booth_id or not self.event_id:
+            return
+        booth_org = Booth.objects.filter(pk=self.booth_id).values_list("organiser_id", flat=True)
+        event_org = Event.objects.filter(pk=self.event_id).values_list("organiser_id", flat=True)
+        if booth_org.first() != event_org.first():
+            raise ValidationError({"event": "Choose an event of the booth's own organiser."})
 
     def share_path(self) -> str:
         return reverse("captures:share", args=[self.share_token])
@@ -93,6 +120,11 @@ class Capture(models.Model):
     render_status = models.CharField(
         max_length=10, choices=RenderStatus.choices, default=RenderStatus.PENDING
     )
+    # Queueing and failure record of the render: see RenderStatus.
+    render_attempts = models.PositiveSmallIntegerField(default=0)
+    render_enqueued_at = models.DateTimeField(null=True, blank=True)
+    render_error = models.CharField(max_length=64, blank=True)
+    render_retryable = models.BooleanField(default=False)
     taken_at = models.DateTimeField(default=timezone.now)
     hidden = models.BooleanField(default=False)
 
@@ -104,6 +136,11 @@ class Capture(models.Model):
 
     def __str__(self) -> str:
         return f"Capture {self.public_id}"
+
+    def clean(self) -> None:
+        """Refuse a capture whose event is not its session's; ValidationError on ``event``."""
+        super().clean()
+        _same_event(self.event_id, BoothSession.objects.filter(pk=self.session_id), "session")
 
 
 class CaptureVariantQuerySet(EventScopedQuerySet["CaptureVariant"]):
@@ -133,6 +170,11 @@ class CaptureVariant(models.Model):
     def __str__(self) -> str:
         return f"{self.filter} of {self.capture_id}"
 
+    def clean(self) -> None:
+        """Refuse a variant whose event is not its capture's; ValidationError on ``event``."""
+        super().clean()
+        _same_event(self.event_id, Capture.objects.filter(pk=self.capture_id), "capture")
+
     @property
     def label(self) -> str:
         """The filter's human name ("Sepia"), or its registry name if it was removed."""
@@ -155,6 +197,11 @@ class Strip(models.Model):
     status = models.CharField(
         max_length=10, choices=RenderStatus.choices, default=RenderStatus.PENDING
     )
+    # Queueing and failure record of the render: see RenderStatus.
+    render_attempts = models.PositiveSmallIntegerField(default=0)
+    render_enqueued_at = models.DateTimeField(null=True, blank=True)
+    render_error = models.CharField(max_length=64, blank=True)
+    render_retryable = models.BooleanField(default=False)
     image = models.FileField(max_length=200, blank=True)
     thumbnail = models.FileField(max_length=200, blank=True)
     width = models.PositiveIntegerField(default=0)
@@ -171,3 +218,22 @@ class Strip(models.Model):
 
     def __str__(self) -> str:
         return f"{self.layout} strip of {self.session_id}"
+
+    def clean(self) -> None:
+        """Refuse a strip whose event is not its session's; ValidationError on ``event``."""
+        super().clean()
+        _same_event(self.event_id, BoothSession.objects.filter(pk=self.session_id), "session")
+
+
+def _same_event(event_id: int | None, parent: models.QuerySet[Any], name: str) -> None:
+    """Raise ValidationError on ``event`` unless ``parent``'s row was recorded at ``event_id``.
+
+    A row's event is always its parent's (session or capture), so an event of another
+    organiser, or another event of the same one, is refused (RELIABILITY 33). Missing
+    ids are left to the fields' own "required" errors.
+    """
+    parent_event = parent.values_list("event_id", flat=True).first()
+    if event_id is None or parent_event is None:
+        return
+    if parent_event != event_id:
+        raise ValidationError({"event": f"Use the event of this {name}."})

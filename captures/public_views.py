@@ -1,12 +1,14 @@
 """Pages anyone on the internet can reach: guest links, event galleries, media, the booth.
 
 Every page here is ``noindex`` and sends no Referer to other sites (its URL is a secret),
-and every bad, foreign or expired token gets one and the same 404.
+and every bad, foreign or expired token gets one and the same 404. Guessing is limited
+(``events.guessing``): an address that met too many unknown tokens, or typed too many
+wrong gallery passcodes, gets a friendly 429 page with ``Retry-After``.
 """
 
 from __future__ import annotations
 
-import hmac
+import math
 import mimetypes
 from collections.abc import Callable
 from functools import wraps
@@ -30,8 +32,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from captures import archive
 from captures.access import access_session_by_share_token, gallery_sessions
 from captures.models import RenderStatus
+from events import guessing
 from events.access import access_event_by_gallery_token
-from events.models import Event
+from events.models import GALLERY_PASSCODE_LENGTH, Event
 
 GALLERY_PAGE_SIZE = 24
 
@@ -57,8 +60,46 @@ def private_page(view: View) -> View:
     return wrapped
 
 
+def too_many_tries(request: HttpRequest, seconds: int, *, reason: str) -> HttpResponse:
+    """Answer 429 with a page saying when to try again, and ``Retry-After: seconds``.
+
+    ``reason`` is "passcode" (wrong gallery passcodes) or "links" (unknown links).
+    """
+    context = {"minutes": max(1, math.ceil(seconds / 60)), "reason": reason}
+    response = render(request, "captures/too_many_tries.html", context, status=429)
+    response["Retry-After"] = str(seconds)
+    return response
+
+
+def limit_link_misses(view: View) -> View:
+    """Count a capability page's 404s per client address; over the limit, answer 429.
+
+    Only misses count (``guessing.LINK_MISSES_PER_IP``, ``BOOTHSITE_LINK_MISS_RATE``), so
+    guests opening their real links again and again are never limited. Once an address
+    is over the limit every token it sends waits, the real ones too: answering those
+    would still tell a guesser which tokens exist.
+    """
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        wait = guessing.retry_after(request, guessing.LINK_MISSES_PER_IP)
+        if wait is not None:
+            return too_many_tries(request, wait, reason="links")
+        try:
+            response = view(request, *args, **kwargs)
+        except Http404:
+            guessing.record_failure(request, guessing.LINK_MISSES_PER_IP)
+            raise
+        if response.status_code == 404:
+            guessing.record_failure(request, guessing.LINK_MISSES_PER_IP)
+        return response
+
+    return wrapped
+
+
 @require_GET
 @private_page
+@limit_link_misses
 def session_page(request: HttpRequest, share_token: str) -> HttpResponse:
     """Show a guest's own photos: captures, filtered variants and strips, with downloads."""
     session = access_session_by_share_token(share_token)
@@ -86,6 +127,7 @@ def session_page(request: HttpRequest, share_token: str) -> HttpResponse:
 
 @require_GET
 @private_page
+@limit_link_misses
 def session_zip(request: HttpRequest, share_token: str) -> StreamingHttpResponse:
     """Stream all of a guest's photos as one ZIP: originals, filtered variants, strips.
 
@@ -109,6 +151,7 @@ PASSCODE_SESSION_KEY = "gallery_passcodes"
 
 @require_http_methods(["GET", "POST"])
 @private_page
+@limit_link_misses
 def gallery_page(request: HttpRequest, gallery_token: str) -> HttpResponse:
     """Show an event's gallery: every visible capture and strip, newest sessions first, paged."""
     event = access_event_by_gallery_token(gallery_token)
@@ -122,12 +165,23 @@ def gallery_page(request: HttpRequest, gallery_token: str) -> HttpResponse:
 
 
 def _passcode_gate(request: HttpRequest, event: Event, unlocked: list[str]) -> HttpResponse:
+    """Ask for the gallery's passcode; on a right one, remember it in the guest's session.
+
+    Wrong passcodes count per client address and per gallery (``guessing.PASSCODE_*``);
+    over either limit the answer is 429 before the passcode is even checked.
+    """
     error = ""
     if request.method == "POST":
+        limits = [(guessing.PASSCODE_PER_IP, None), (guessing.PASSCODE_PER_GALLERY, str(event.pk))]
+        wait = guessing.retry_after_any(request, limits)
+        if wait is not None:
+            return too_many_tries(request, wait, reason="passcode")
         given = request.POST.get("passcode", "")
-        if event.gallery_passcode and hmac.compare_digest(given, event.gallery_passcode):
+        if len(given) <= GALLERY_PASSCODE_LENGTH[1] and event.check_gallery_passcode(given):
             request.session[PASSCODE_SESSION_KEY] = [*unlocked, event.gallery_token][-20:]
             return render(request, "captures/passcode_ok.html", {"event": event})
+        for limit, key in limits:
+            guessing.record_failure(request, limit, key)
         error = "That passcode is not right."
     status = 403 if error else 200
     return render(

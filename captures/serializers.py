@@ -129,7 +129,12 @@ class SessionSerializer(serializers.ModelSerializer[BoothSession]):
         return CaptureSerializer(visible, many=True, context=self.context).data  # type: ignore[return-value]
 
     def get_ready(self, session: BoothSession) -> bool:
-        """Whether everything the booth waits for is rendered (all captures and strips)."""
+        """Whether the booth can stop waiting: finished, and no capture or strip pending.
+
+        Each capture's and strip's ``status`` says how it ended: ``ready``, or
+        ``failed`` (its render gave up; the kiosk and the guest page say so). A render
+        queued again by the sweeper is ``pending`` again, so ``ready`` turns false.
+        """
         captures = [capture for capture in session.captures.all() if not capture.hidden]
         strips = list(session.strips.all())
         return (

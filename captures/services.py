@@ -4,19 +4,25 @@ Entry points pass already-authorised objects. Files are written before the rows 
 name them and removed again if the rows cannot be written, so a failure leaves neither a
 half-written row nor an orphaned file. Rendering is queued after the commit through
 ``boothsite.celery.enqueue_on_commit``, by task name (``captures.tasks`` imports this
-module, never the other way round).
+module, never the other way round). The pending state written with the rows is the
+record that a render is due: ``sweep_renders`` queues again what a down broker or a
+lost task left pending, and failed renders are recorded, never left pending.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from io import BytesIO
 
+from botocore.exceptions import BotoCoreError  # type: ignore[import-untyped]
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from PIL import Image
 
@@ -27,6 +33,7 @@ from captures.exceptions import (
     CaptureLimitReached,
     NothingToFinish,
     SessionClosed,
+    StorageUnavailable,
 )
 from captures.models import BoothSession, Capture, CaptureVariant, RenderStatus, Strip
 from events.models import Booth, Event
@@ -56,13 +63,17 @@ def enabled_layouts(event: Event) -> list[str]:
 def start_session(booth: Booth, event: Event | None = None) -> BoothSession:
     """Open a new session at ``event`` (default: the booth's current event).
 
-    Raises BoothNotAssigned (409) when the booth serves no event or an archived one, and
-    ValueError when ``event`` belongs to another organiser.
+    Raises BoothNotAssigned (409) when the booth serves no event, an archived one or
+    (set around the models' checks) another organiser's, and ValueError when an
+    explicit ``event`` belongs to another organiser. Nothing is recorded then.
     """
     if event is not None and event.organiser_id != booth.organiser_id:
         msg = "The event belongs to another organiser."
         raise ValueError(msg)
     event = event or booth.current_event
+    if event is not None and event.organiser_id != booth.organiser_id:
+        logger.warning("Booth %s points at another organiser's event; refused", booth.public_id)
+        event = None
     if event is None or event.archived_at is not None:
         msg = "This booth is not assigned to an event. Ask the organiser to assign one."
         raise BoothNotAssigned(msg)
@@ -115,9 +126,35 @@ def record_capture(
                 sha256=hashlib.sha256(original.data).hexdigest(),
                 smile_score=smile_score,
                 trigger=trigger,
+                render_attempts=1,
+                render_enqueued_at=timezone.now(),
             )
-            enqueue_on_commit("captures.tasks.render_variants", capture.pk)
+            enqueue_on_commit(
+                "captures.tasks.render_variants",
+                capture.pk,
+                on_unsent=_unqueued_capture(capture.pk),
+            )
     return capture
+
+
+def _unqueued_capture(capture_id: int) -> Callable[[], int]:
+    """Return a hook that marks a pending capture's render as never queued (for the sweep)."""
+
+    def mark() -> int:
+        pending = Capture.objects.filter(pk=capture_id, render_status=RenderStatus.PENDING)
+        return pending.update(render_enqueued_at=None)
+
+    return mark
+
+
+def _unqueued_strips(session_id: int) -> Callable[[], int]:
+    """Return a hook that marks a session's pending strips as never queued (for the sweep)."""
+
+    def mark() -> int:
+        pending = Strip.objects.filter(session_id=session_id, status=RenderStatus.PENDING)
+        return pending.update(render_enqueued_at=None)
+
+    return mark
 
 
 def _check_open(session: BoothSession) -> None:
@@ -131,9 +168,20 @@ def _check_open(session: BoothSession) -> None:
 
 
 def _load(name: str, *, rgb: bool = True) -> Image.Image:
+    """Read a stored image and decode it.
+
+    Storage errors propagate as they are (OSError: transient, retried; a missing file
+    is FileNotFoundError: permanent). A file that no longer decodes raises
+    imaging.InvalidImage, which is permanent: Pillow reports corrupt and truncated
+    files as OSError, which would otherwise be retried as if storage were at fault.
+    """
     with default_storage.open(name, "rb") as stored:
-        image = Image.open(BytesIO(stored.read()), formats=imaging.ALLOWED_FORMATS)
+        raw = stored.read()
+    try:
+        image = Image.open(BytesIO(raw), formats=imaging.ALLOWED_FORMATS)
         image.load()
+    except Exception as exc:
+        raise imaging.InvalidImage("invalid_image") from exc
     return image.convert("RGB") if rgb and image.mode != "RGB" else image
 
 
@@ -157,7 +205,9 @@ def render_variants(capture: Capture) -> list[CaptureVariant]:
             thumb_side=settings.BOOTHSITE_THUMBNAIL_SIDE,
         )
         created = [_store_variant(capture, name, image) for name, image in encoded.items()]
-    Capture.objects.filter(pk=capture.pk).update(render_status=RenderStatus.READY)
+    Capture.objects.filter(pk=capture.pk).update(
+        render_status=RenderStatus.READY, render_error="", render_retryable=False
+    )
     capture.render_status = RenderStatus.READY
     live.announce_capture_ready(capture)
     return [variant for variant in created if variant.pk]
@@ -207,9 +257,18 @@ def finish_session(session: BoothSession, layouts: Sequence[str] = ()) -> BoothS
             strip_filter = ""
         for layout in layouts or enabled_layouts(locked.event):
             Strip.objects.get_or_create(
-                session=locked, layout=layout, filter=strip_filter, defaults={"event": locked.event}
+                session=locked,
+                layout=layout,
+                filter=strip_filter,
+                defaults={
+                    "event": locked.event,
+                    "render_attempts": 1,
+                    "render_enqueued_at": timezone.now(),
+                },
             )
-        enqueue_on_commit("captures.tasks.render_strips", locked.pk)
+        enqueue_on_commit(
+            "captures.tasks.render_strips", locked.pk, on_unsent=_unqueued_strips(locked.pk)
+        )
     session.status, session.finished_at = locked.status, locked.finished_at
     return session
 
@@ -219,9 +278,10 @@ def build_strips(session: BoothSession) -> list[Strip]:
 
     A strip already rendered is left alone, so a retried task does no work twice. An
     error (a capture's file unreadable, storage down) propagates to the task, which
-    retries storage errors; the strips stay pending meanwhile. The event's logo, if it
-    has one, goes in the footer of layouts that have a band; a logo file that has gone
-    missing is logged and the strips render without it.
+    retries storage errors; the strips stay pending meanwhile, and end failed
+    (``mark_strips_failed``) when the task gives up. The event's logo, if it has one,
+    goes in the footer of layouts that have a band; a logo file that has gone missing or
+    no longer decodes is logged and the strips render without it.
     """
     pending = list(session.strips.filter(status=RenderStatus.PENDING))
     if not pending:
@@ -238,8 +298,8 @@ def _load_logo(event: Event) -> Image.Image | None:
         return None
     try:
         return _load(event.logo.name, rgb=False)  # keep the logo's transparency
-    except FileNotFoundError:
-        logger.warning("The logo of event %s is missing; strips render without it.", event.pk)
+    except (FileNotFoundError, imaging.InvalidImage):
+        logger.warning("The logo of event %s is unreadable; strips render without it.", event.pk)
         return None
 
 
@@ -261,6 +321,8 @@ def _store_strip(strip: Strip, originals: Sequence[Image.Image], logo: Image.Ima
         thumb_name = staged.save(storage.media_key(org_id, event_id, "JPEG"), encoded.thumbnail)
         updated = Strip.objects.filter(pk=strip.pk, status=RenderStatus.PENDING).update(
             status=RenderStatus.READY,
+            render_error="",
+            render_retryable=False,
             image=image_name,
             thumbnail=thumb_name,
             width=encoded.width,
@@ -270,6 +332,176 @@ def _store_strip(strip: Strip, originals: Sequence[Image.Image], logo: Image.Ima
             staged.discard()
     strip.refresh_from_db()
     return strip
+
+
+#: The ``render_error`` of a row the sweeper gave up on: queued its allowed number of
+#: times (``BOOTHSITE_RENDER_MAX_ATTEMPTS``) and never rendered.
+GAVE_UP = "GaveUp"
+#: Rows of each kind one sweep looks at, at most: the rest wait for the next sweep.
+SWEEP_BATCH = 200
+
+
+#: Render errors that may pass by themselves: storage that is down, slow or full.
+#: OSError covers local disks and S3 timeouts (botocore's are requests' OSErrors);
+#: BotoCoreError covers S3 connection errors, which are not; StorageUnavailable is the
+#: storage failure the upload path reports (503).
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (OSError, BotoCoreError, StorageUnavailable)
+#: Transient in type, permanent in fact: the file is gone.
+PERMANENT_ERRORS: tuple[type[Exception], ...] = (FileNotFoundError,)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a render error may pass by itself, so the render is worth queueing again.
+
+    True for ``TRANSIENT_ERRORS`` (a connection refused, a timeout, a full disk) except
+    ``PERMANENT_ERRORS`` (a file that is gone); False for an original that no longer
+    decodes (imaging.InvalidImage, a ValueError) and anything else (bugs, time limits).
+    """
+    return isinstance(exc, TRANSIENT_ERRORS) and not isinstance(exc, PERMANENT_ERRORS)
+
+
+def _error_name(exc: BaseException) -> str:
+    return type(exc).__name__[:64]
+
+
+def mark_capture_failed(capture_id: int, exc: BaseException) -> bool:
+    """Record that the variants of a pending capture could not be rendered.
+
+    Sets ``render_status`` failed, ``render_error`` to the exception's class name and
+    ``render_retryable`` to ``is_transient(exc)``. A capture that is no longer pending
+    (rendered by another run meanwhile, or deleted) is left alone. Returns whether the
+    capture was marked.
+    """
+    marked = Capture.objects.filter(pk=capture_id, render_status=RenderStatus.PENDING).update(
+        render_status=RenderStatus.FAILED,
+        render_error=_error_name(exc),
+        render_retryable=is_transient(exc),
+    )
+    if marked:
+        logger.warning("Capture %s could not be rendered (%s).", capture_id, _error_name(exc))
+    return bool(marked)
+
+
+def mark_strips_failed(session_id: int, exc: BaseException) -> int:
+    """Record that a session's pending strips could not be rendered; return how many.
+
+    The same record as ``mark_capture_failed``; strips already rendered stay ready.
+    """
+    marked = Strip.objects.filter(session_id=session_id, status=RenderStatus.PENDING).update(
+        status=RenderStatus.FAILED,
+        render_error=_error_name(exc),
+        render_retryable=is_transient(exc),
+    )
+    if marked:
+        logger.warning(
+            "%d strip(s) of session %s could not be rendered (%s).",
+            marked,
+            session_id,
+            _error_name(exc),
+        )
+    return marked
+
+
+@dataclass(frozen=True)
+class RenderSweep:
+    """What one ``sweep_renders`` did: tasks queued again, and rows given up on."""
+
+    captures_queued: int
+    strip_sessions_queued: int
+    given_up: int
+
+
+def _sweep_due(now: dt.datetime) -> tuple[Q, Q]:
+    """Return the filters (captures, strips) of rows due for the sweeper at ``now``."""
+    cutoff = now - dt.timedelta(seconds=settings.BOOTHSITE_SWEEP_AFTER_SECONDS)
+    stale = Q(render_enqueued_at__isnull=True) | Q(render_enqueued_at__lt=cutoff)
+    pending, failed = RenderStatus.PENDING, RenderStatus.FAILED
+    retryable = Q(render_retryable=True)
+    captures = (Q(render_status=pending) | (Q(render_status=failed) & retryable)) & stale
+    strips = (Q(status=pending) | (Q(status=failed) & retryable)) & stale
+    return captures, strips
+
+
+def sweep_renders(now: dt.datetime | None = None) -> RenderSweep:
+    """Queue again the renders that waited too long; give up on those out of attempts.
+
+    A capture or strip is due when it is pending, or failed with a transient error
+    (``render_retryable``), and its task was queued more than
+    ``BOOTHSITE_SWEEP_AFTER_SECONDS`` ago (or never: rows from before this record).
+    Pending this long means its task was lost: the broker was down or silent at the
+    commit (``boothsite.celery.publish``), or the worker died unseen. A due row with
+    attempts left (``render_attempts < BOOTHSITE_RENDER_MAX_ATTEMPTS``) is set pending
+    with one attempt more and ``render_enqueued_at`` now, and its task is queued after
+    the commit: ``render_variants`` per capture, ``render_strips`` once per session. A
+    due row out of attempts ends failed and not retryable (a pending one with
+    ``render_error`` ``GAVE_UP``). Permanent failures (a corrupt image) are never due.
+
+    Rows are claimed with ``SELECT … FOR UPDATE SKIP LOCKED`` (PostgreSQL; SQLite has a
+    single writer), at most ``SWEEP_BATCH`` of each kind per run, so two sweeps at once
+    never queue one row twice. A task queued twice anyway is harmless: renders skip
+    what is stored.
+    """
+    now = now or timezone.now()
+    due_captures, due_strips = _sweep_due(now)
+    limit = settings.BOOTHSITE_RENDER_MAX_ATTEMPTS
+    with transaction.atomic():
+        captures = list(
+            Capture.objects.select_for_update(skip_locked=True)
+            .filter(due_captures)
+            .order_by("pk")
+            .values_list("pk", "render_attempts")[:SWEEP_BATCH]
+        )
+        strips = list(
+            Strip.objects.select_for_update(skip_locked=True)
+            .filter(due_strips)
+            .order_by("pk")
+            .values_list("pk", "session_id", "render_attempts")[:SWEEP_BATCH]
+        )
+        again = [pk for pk, attempts in captures if attempts < limit]
+        strips_again = [(pk, session) for pk, session, attempts in strips if attempts < limit]
+        given_up = _give_up(
+            Capture.objects.filter(pk__in=[pk for pk, attempts in captures if attempts >= limit]),
+            "render_status",
+        ) + _give_up(
+            Strip.objects.filter(pk__in=[pk for pk, _, attempts in strips if attempts >= limit]),
+            "status",
+        )
+        Capture.objects.filter(pk__in=again).update(
+            render_status=RenderStatus.PENDING,
+            render_attempts=F("render_attempts") + 1,
+            render_enqueued_at=now,
+        )
+        Strip.objects.filter(pk__in=[pk for pk, _ in strips_again]).update(
+            status=RenderStatus.PENDING,
+            render_attempts=F("render_attempts") + 1,
+            render_enqueued_at=now,
+        )
+        for pk in again:
+            enqueue_on_commit("captures.tasks.render_variants", pk, on_unsent=_unqueued_capture(pk))
+        sessions = sorted({session for _, session in strips_again})
+        for session_id in sessions:
+            enqueue_on_commit(
+                "captures.tasks.render_strips", session_id, on_unsent=_unqueued_strips(session_id)
+            )
+    if again or sessions or given_up:
+        logger.info(
+            "Render sweep: %d capture(s) and %d session(s) of strips queued again, %d given up.",
+            len(again),
+            len(sessions),
+            given_up,
+        )
+    return RenderSweep(
+        captures_queued=len(again), strip_sessions_queued=len(sessions), given_up=given_up
+    )
+
+
+def _give_up(rows: QuerySet[Capture] | QuerySet[Strip], status_field: str) -> int:
+    """Mark ``rows`` failed for good: failed ones keep their error, pending ones ``GAVE_UP``."""
+    failed = rows.filter(**{status_field: RenderStatus.FAILED}).update(render_retryable=False)
+    pending = rows.filter(**{status_field: RenderStatus.PENDING}).update(
+        **{status_field: RenderStatus.FAILED}, render_error=GAVE_UP, render_retryable=False
+    )
+    return failed + pending
 
 
 def update_branding(

@@ -30,7 +30,10 @@ def _booth_for(ticket: str) -> Booth | None:
 class BoothTicketAuthMiddleware(BaseMiddleware):
     """Set ``scope["booth"]`` from the ticket subprotocol (None when absent or invalid).
 
-    A token in the query string is never read: query strings end up in logs.
+    Invalid covers forged, expired and malformed tickets, a revoked booth, and a ticket
+    issued for an earlier API token of the booth (``access.access_booth_by_ticket``);
+    the consumer then refuses the handshake (403). A token in the query string is never
+    read: query strings end up in logs.
     """
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> Any:

@@ -112,17 +112,22 @@ def access_booth_by_token(token: str) -> Booth | None:
 def access_booth_by_ticket(ticket: str) -> Booth | None:
     """Return the usable booth named by a valid WebSocket ticket, or None.
 
-    An expired, forged or malformed ticket and a revoked booth all give None.
+    An expired, forged or malformed ticket, a revoked booth and a ticket issued for an
+    earlier API token of the booth (before a rotation or pairing) all give None.
     """
-    booth_id = tokens.booth_id_from_ticket(ticket)
-    if booth_id is None:
+    named = tokens.read_socket_ticket(ticket)
+    if named is None:
         return None
-    return (
+    booth = (
         Booth.objects.usable()
         .select_related("organiser", "current_event")
-        .filter(public_id=booth_id)
+        .filter(public_id=named.booth_id)
         .first()
     )
+    if booth is None:
+        return None
+    current = tokens.ticket_generation(booth.token_hash)
+    return booth if hmac.compare_digest(current, named.generation) else None
 
 
 def access_booth(

@@ -12,14 +12,38 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from events import services, tokens
-from events.drf import BoothAPIView
+from events.drf import CACHE_ERRORS, THROTTLE_CACHE, BoothAPIView
+from events.exceptions import ThrottleUnavailable
 from events.models import Booth
+
+PAIRING_UNAVAILABLE_MESSAGE = "Pairing is unavailable for a moment; try again in a minute."
+#: Seconds a kiosk is asked to wait before pairing again while the cache is down.
+PAIRING_RETRY_AFTER = 30
 
 
 class PairingThrottle(AnonRateThrottle):
-    """Rate-limit pairing attempts by client address (the endpoint is anonymous)."""
+    """Rate-limit pairing attempts by client address (the endpoint is anonymous).
+
+    While the cache is down this throttle fails closed: 503 with ``Retry-After``
+    (``ThrottleUnavailable``), unlike the booth throttle, which fails open. Pairing is
+    the one booth endpoint anyone on the internet can call, and each call is a database
+    lookup; without its counter it would be unlimited. It is also rare and attended (an
+    organiser setting up a kiosk retries a minute later), while uploads are the job of
+    an event in progress. The outage is logged once (``events.drf.THROTTLE_CACHE``).
+    """
 
     scope = "pairing"
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        try:
+            allowed = super().allow_request(request, view)
+        except CACHE_ERRORS as exc:
+            THROTTLE_CACHE.failed(self.scope, exc)
+            raise ThrottleUnavailable(
+                PAIRING_UNAVAILABLE_MESSAGE, retry_after=PAIRING_RETRY_AFTER
+            ) from exc
+        THROTTLE_CACHE.answered()
+        return allowed
 
 
 class PairingSerializer(serializers.Serializer[Any]):
@@ -59,6 +83,8 @@ class PairView(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
     throttle_classes = [PairingThrottle]
+    #: A pairing body is ``{"code": "…"}``, under 100 bytes; more is a 413 unparsed.
+    max_json_bytes = 4096
 
     def post(self, request: Request) -> Response:
         serializer = PairingSerializer(data=request.data)
@@ -82,5 +108,5 @@ class SocketTicketView(BoothAPIView):
     """
 
     def post(self, request: Request) -> Response:
-        ticket = tokens.socket_ticket(self.booth.public_id)
+        ticket = tokens.socket_ticket(self.booth.public_id, self.booth.token_hash)
         return Response({"ticket": ticket, "expires_in": tokens.TICKET_MAX_AGE})

@@ -1,22 +1,84 @@
 """DRF glue for booth kiosks: token authentication, permission, throttle, base view.
 
 Every endpoint a booth calls with ``Authorization: Booth bth_…`` extends
-``BoothAPIView``, so each one authenticates, authorises and throttles the same way.
-Pairing (the one anonymous booth endpoint) has its own throttle in ``events.api``.
+``BoothAPIView``, so each one authenticates, authorises, throttles, reads its body and
+honours ``Idempotency-Key`` (where it sets ``idempotent = True``) the same way. Pairing
+(the one anonymous booth endpoint) has its own throttle in ``events.api``.
+
+Throttles count in the cache (Redis in production). While the cache is down, booth
+throttles fail open, so booths keep uploading; ``THROTTLE_CACHE`` logs one warning per
+outage and one line when the cache answers again, with no restart needed.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+import threading
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AnonymousUser
+from django.http import HttpResponseBase
+from redis.exceptions import RedisError
 from rest_framework import authentication, exceptions, permissions
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from events import access, services
-from events.models import Booth
+from events import access, idempotency, services
+from events.models import Booth, IdempotencyKey
+
+logger = logging.getLogger(__name__)
+
+#: What the cache raises when its server is down or silent: redis-py's errors (its
+#: ConnectionError and TimeoutError) and socket errors from other backends.
+CACHE_ERRORS: tuple[type[Exception], ...] = (RedisError, OSError)
+
+
+class CacheOutage:
+    """Whether the throttles' cache is down, so that each outage is logged once.
+
+    Per process and thread-safe. ``failed`` logs a warning on the first failure of an
+    outage (not once per request); ``answered`` logs once when the cache works again.
+    """
+
+    def __init__(self) -> None:
+        self.down = False
+        self._lock = threading.Lock()
+
+    def failed(self, scope: str, exc: Exception) -> None:
+        """Note that the cache failed while ``scope``'s throttle counted."""
+        with self._lock:
+            first, self.down = not self.down, True
+        if first:
+            logger.warning(
+                "Throttle cache unavailable (%s: %s): booth throttles fail open and "
+                "pairing answers 503 until it is back.",
+                type(exc).__name__,
+                exc,
+                extra={"scope": scope},
+            )
+
+    def answered(self) -> None:
+        """Note that the cache answered; ends an outage."""
+        if not self.down:
+            return
+        with self._lock:
+            was_down, self.down = self.down, False
+        if was_down:
+            logger.warning("Throttle cache is back; throttles count again.")
+
+
+THROTTLE_CACHE = CacheOutage()
+
+
+class _Replay(Exception):
+    """Raised in ``initial`` to answer with a stored response instead of running the view."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("replay")
+        self.response = response
 
 
 class BoothTokenAuthentication(authentication.BaseAuthentication):
@@ -71,13 +133,82 @@ class BoothRateThrottle(SimpleRateThrottle):
             return None
         return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
 
+    def allow_request(self, request: Request, view: Any) -> bool:
+        """Count the request; allow it (fail open) when the cache cannot be reached.
+
+        A booth at an event must keep uploading through a Redis outage: the warning is
+        logged once per outage (``THROTTLE_CACHE``), and counting resumes by itself.
+        """
+        try:
+            allowed = super().allow_request(request, view)
+        except CACHE_ERRORS as exc:
+            THROTTLE_CACHE.failed(self.scope, exc)
+            return True
+        THROTTLE_CACHE.answered()
+        return allowed
+
 
 class BoothAPIView(APIView):
-    """Base of every booth endpoint: booth token auth, booth permission, booth throttle."""
+    """Base of every booth endpoint: booth token auth, booth permission, booth throttle.
+
+    Then, for every unsafe method, the body is parsed before the view runs, so a
+    malformed one is a 400 on every endpoint, read or not (RELIABILITY 71). A view that
+    sets ``idempotent = True`` honours an ``Idempotency-Key`` header on POST
+    (``events.idempotency``): the same key from the same booth gets the first answer
+    again, and the view runs once.
+    """
 
     authentication_classes = [BoothTokenAuthentication]
     permission_classes = [IsBooth]
     throttle_classes = [BoothRateThrottle]
+    #: Whether POST honours ``Idempotency-Key`` (captures, finish and share do).
+    idempotent: ClassVar[bool] = False
+    _idempotency: IdempotencyKey | None = None
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # authentication, permission, throttle
+        if request.method in SAFE_METHODS:
+            return
+        data = request.data  # ParseError (400) or UnsupportedMediaType (415) here
+        key = request.headers.get(idempotency.HEADER)
+        if not self.idempotent or request.method != "POST" or key is None:
+            return
+        match = request.resolver_match
+        record, created = idempotency.begin(
+            self.booth,
+            key,
+            route=match.view_name if match else request.path[:100],
+            fingerprint=idempotency.request_hash(request.method, request.path, data),
+        )
+        if not created:
+            raise _Replay(idempotency.replay(record))
+        self._idempotency = record
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, _Replay):
+            return exc.response
+        return super().handle_exception(exc)
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        record, self._idempotency = self._idempotency, None
+        if record is not None:
+            render = getattr(response, "render", None)  # a DRF Response; not yet rendered
+            if callable(render):
+                render()  # store the exact bytes the client gets (Django's render: no-op)
+            idempotency.finish(record, response.status_code, response.content)
+        return response
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        finally:
+            # The view raised past DRF (a 500): forget the key, so a retry runs again.
+            record, self._idempotency = self._idempotency, None
+            if record is not None:
+                idempotency.release(record)
 
     @property
     def booth(self) -> Booth:

@@ -25,3 +25,30 @@ class DomainError(Exception):
 
 class PairingFailed(DomainError):
     code = "pairing_failed"
+
+
+class IdempotencyKeyInvalid(DomainError):
+    """The ``Idempotency-Key`` header is empty, too long or not visible ASCII (400)."""
+
+    code = "idempotency_key_invalid"
+
+
+class IdempotencyKeyInUse(DomainError):
+    """The first request with this key is still running (409, retry after a moment)."""
+
+    status_code = 409
+    code = "idempotency_key_in_use"
+
+
+class IdempotencyKeyReused(DomainError):
+    """The key was used for another route or another body (422)."""
+
+    status_code = 422
+    code = "idempotency_key_reused"
+
+
+class ThrottleUnavailable(DomainError):
+    """An anonymous endpoint's rate limit cannot be counted (its cache is down): 503."""
+
+    status_code = 503
+    code = "throttle_unavailable"

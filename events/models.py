@@ -6,6 +6,8 @@ import uuid
 from typing import Self, TypedDict
 
 from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
@@ -20,6 +22,8 @@ from events.scoping import OrganiserScopedQuerySet
 #: here once; ``tests/test_conventions.py`` checks they are ``imaging.SEED_FILTERS``.
 DEFAULT_FILTERS = ("grayscale", "sepia", "green", "blue")
 DEFAULT_STRIP_LAYOUTS = ("horizontal_4",)
+#: Shortest and longest gallery passcode, in characters (a word guests can type).
+GALLERY_PASSCODE_LENGTH = (4, 64)
 
 
 def default_filters() -> list[str]:
@@ -103,7 +107,8 @@ class Event(models.Model):
     gallery_visibility = models.CharField(
         max_length=10, choices=GalleryVisibility.choices, default=GalleryVisibility.LINK
     )
-    gallery_passcode = models.CharField(max_length=64, blank=True)
+    # A Django password hash (make_password) of the guests' passcode; never the passcode.
+    gallery_passcode_hash = models.CharField(max_length=128, blank=True, editable=False)
     smile_threshold = models.FloatField(
         default=0.5, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
     )
@@ -179,6 +184,62 @@ class Event(models.Model):
     def gallery_enabled(self) -> bool:
         return self.gallery_visibility != self.GalleryVisibility.OFF and self.archived_at is None
 
+    def set_gallery_passcode(self, passcode: str) -> None:
+        """Store ``passcode`` as a password hash (not saved; see events.services).
+
+        ``passcode`` is stripped; it must be ``GALLERY_PASSCODE_LENGTH`` (4 to 64)
+        characters, else ValidationError on ``gallery_passcode``. An empty one clears
+        the passcode.
+        """
+        passcode = passcode.strip()
+        if not passcode:
+            self.gallery_passcode_hash = ""
+            return
+        low, high = GALLERY_PASSCODE_LENGTH
+        if not low <= len(passcode) <= high:
+            msg = f"Use a passcode of {low} to {high} characters."
+            raise ValidationError({"gallery_passcode": msg})
+        self.gallery_passcode_hash = make_password(passcode)
+
+    def check_gallery_passcode(self, passcode: str) -> bool:
+        """Return whether ``passcode`` is the gallery's passcode (False when none is set).
+
+        Compared with Django's ``check_password`` (constant time); a hash made with an
+        older hasher is upgraded in place.
+        """
+        if not self.gallery_passcode_hash:
+            return False
+
+        def upgrade(raw: str) -> None:
+            self.gallery_passcode_hash = make_password(raw)
+            Event.objects.filter(pk=self.pk).update(
+                gallery_passcode_hash=self.gallery_passcode_hash
+            )
+
+        return check_password(passcode.strip(), self.gallery_passcode_hash, setter=upgrade)
+
+    def clean(self) -> None:
+        """Refuse a passcode gallery without a passcode, and moving a used event.
+
+        Raises ValidationError on ``gallery_visibility`` when it is "passcode" and no
+        passcode is set, and on ``organiser`` when the event already has booths or
+        sessions and would move to another organiser (they would point across tenants).
+        """
+        super().clean()
+        if self.gallery_visibility == self.GalleryVisibility.PASSCODE and not (
+            self.gallery_passcode_hash
+        ):
+            raise ValidationError(
+                {"gallery_visibility": "Set a passcode for a gallery that needs one."}
+            )
+        if self._state.adding or not self.organiser_id:
+            return
+        stored = Event.objects.filter(pk=self.pk).values_list("organiser_id", flat=True).first()
+        moved = stored is not None and stored != self.organiser_id
+        if moved and (self.booths.exists() or self.sessions.exists()):
+            msg = "This event has booths or sessions; it cannot move to another organiser."
+            raise ValidationError({"organiser": msg})
+
 
 class CameraSettings(TypedDict):
     """A booth's camera settings as the kiosk applies them (``me/`` and live pushes)."""
@@ -236,6 +297,33 @@ class Booth(models.Model):
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
 
+    def clean(self) -> None:
+        """Refuse a current event of another organiser, and moving a booth with sessions.
+
+        Raises ValidationError on ``current_event`` when that event's organiser is not
+        the booth's (RELIABILITY 33), and on ``organiser`` when a booth that has already
+        opened sessions would move to another organiser.
+        """
+        super().clean()
+        if not self.organiser_id:
+            return
+        if self.current_event_id is not None:
+            event_organiser = (
+                Event.objects.filter(pk=self.current_event_id)
+                .values_list("organiser_id", flat=True)
+                .first()
+            )
+            if event_organiser != self.organiser_id:
+                raise ValidationError(
+                    {"current_event": "Choose an event of the booth's own organiser."}
+                )
+        if not self._state.adding:
+            stored = Booth.objects.filter(pk=self.pk).values_list("organiser_id", flat=True).first()
+            if stored is not None and stored != self.organiser_id and self.sessions.exists():
+                raise ValidationError(
+                    {"organiser": "This booth has sessions; it cannot move to another organiser."}
+                )
+
     #: The fields the organiser sets on the booth's camera page (``camera_settings``).
     CAMERA_FIELDS = (
         "camera_width",
@@ -256,3 +344,33 @@ class Booth(models.Model):
             "contrast": self.camera_contrast,
             "zoom": self.camera_zoom,
         }
+
+
+class IdempotencyKey(models.Model):
+    """A booth's ``Idempotency-Key`` and the first answer it got (RELIABILITY 10).
+
+    The booth API's ``captures/``, ``finish/`` and ``share/sms/`` store one row per key
+    and booth (``events.idempotency``): the route, a keyed hash of the request (method,
+    path and parsed body; no phone number is stored), and, once the first request has
+    answered, its status and rendered JSON body. ``response_status`` is null while the
+    first request is still running. Rows older than ``BOOTHSITE_IDEMPOTENCY_TTL_SECONDS``
+    are expired and removed when the booth next writes a key.
+    """
+
+    booth = models.ForeignKey(Booth, on_delete=models.CASCADE, related_name="idempotency_keys")
+    key = models.CharField(max_length=255)
+    route = models.CharField(max_length=100)
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["booth", "key"], name="idempotency_key_per_booth"),
+        ]
+        indexes = [models.Index(fields=["booth", "created_at"], name="idempotency_booth_created")]
+
+    def __str__(self) -> str:
+        return f"{self.route} {self.key}"

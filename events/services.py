@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from events import tokens
+from events import booth_sockets, tokens
 from events.exceptions import PairingFailed
 from events.models import Booth, Event, Membership, Organiser
 from events.roles import Role
@@ -50,6 +50,17 @@ def create_event(organiser: Organiser, *, name: str, slug: str, **fields: object
     return event
 
 
+def set_gallery_passcode(event: Event, passcode: str) -> Event:
+    """Set (or, with "", clear) the passcode guests type to open the event's gallery.
+
+    Only a password hash is stored (``Event.set_gallery_passcode``). Raises
+    ValidationError for a passcode outside 4 to 64 characters; nothing is saved then.
+    """
+    event.set_gallery_passcode(passcode)
+    event.save(update_fields=["gallery_passcode_hash"])
+    return event
+
+
 def rotate_gallery_token(event: Event) -> str:
     """Give the event's gallery a new private link; the old link answers 404 at once."""
     event.gallery_token = tokens.link_token()
@@ -79,9 +90,14 @@ def _set_token(booth: Booth) -> str:
 
 
 def rotate_booth_token(booth: Booth) -> IssuedToken:
-    """Replace the booth's API token; the old one stops working at once."""
+    """Replace the booth's API token; the old one stops working at once.
+
+    So do socket tickets issued for the old token, and the booth's open sockets close
+    (code 4003) after the commit (``booth_sockets.close_booth_sockets``).
+    """
     token = _set_token(booth)
     booth.save(update_fields=["token_prefix", "token_hash"])
+    booth_sockets.close_booth_sockets(booth)
     return IssuedToken(booth=booth, secret=token)
 
 
@@ -96,11 +112,15 @@ def assign_event(booth: Booth, event: Event | None) -> Booth:
 
 
 def revoke_booth(booth: Booth) -> Booth:
-    """Revoke the booth: its token, pairing code and WebSocket stop working."""
+    """Revoke the booth: its token, pairing code and WebSocket stop working.
+
+    Its open sockets close (code 4003) after the commit.
+    """
     booth.revoked_at = timezone.now()
     booth.pairing_code_hash = ""
     booth.pairing_expires_at = None
     booth.save(update_fields=["revoked_at", "pairing_code_hash", "pairing_expires_at"])
+    booth_sockets.close_booth_sockets(booth)
     return booth
 
 
@@ -122,7 +142,8 @@ def pair_booth(code: str) -> IssuedToken:
     """Redeem a one-time pairing code for a new booth API token.
 
     The code is consumed atomically (a second use fails) and the booth's previous API
-    token stops working. Raises PairingFailed, with one message for unknown, expired,
+    token stops working, with its socket tickets; its open sockets close (code 4003)
+    after the commit. Raises PairingFailed, with one message for unknown, expired,
     used and revoked codes.
     """
     if not code.startswith(tokens.PAIRING_CODE_PREFIX):
@@ -142,6 +163,7 @@ def pair_booth(code: str) -> IssuedToken:
         booth.save(
             update_fields=["pairing_code_hash", "pairing_expires_at", "token_prefix", "token_hash"]
         )
+        booth_sockets.close_booth_sockets(booth)
     return IssuedToken(booth=booth, secret=token)
 
 

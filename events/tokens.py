@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
@@ -48,19 +49,46 @@ TICKET_SALT = "boothsite.socket-ticket"
 TICKET_MAX_AGE = 60
 
 
-def socket_ticket(booth_id: uuid.UUID) -> str:
-    """Return a signed ticket naming the booth, valid for ``TICKET_MAX_AGE`` seconds.
+@dataclass(frozen=True)
+class SocketTicket:
+    """What a valid socket ticket says: the booth, and the API token it was issued for."""
 
-    Tickets are URL-safe (they travel in a WebSocket subprotocol) and reusable within
-    their minute, so a kiosk can reconnect after a network blip.
+    booth_id: uuid.UUID
+    generation: str
+
+
+def ticket_generation(token_hash: str) -> str:
+    """Return the 16 hex characters naming a booth's current API token in its tickets.
+
+    ``token_hash`` is the booth's stored ``token_hash``. The value is a SHA-256 of it (a
+    ticket is signed, not encrypted, so it carries nothing of the token or its hash). A
+    new token (rotation, pairing) gives a new generation, so every ticket issued for the
+    old one stops connecting.
     """
-    return signing.dumps(booth_id.hex, salt=TICKET_SALT, compress=False).replace(":", ".")
+    return hashlib.sha256(f"{TICKET_SALT}:{token_hash}".encode()).hexdigest()[:16]
 
 
-def booth_id_from_ticket(ticket: str) -> uuid.UUID | None:
-    """Return the booth id a valid, unexpired ticket names, or None."""
+def socket_ticket(booth_id: uuid.UUID, token_hash: str) -> str:
+    """Return a signed ticket for the booth, valid for ``TICKET_MAX_AGE`` seconds.
+
+    ``token_hash`` is the booth's stored ``token_hash``: the ticket names its
+    ``ticket_generation``, so rotating or re-pairing the booth invalidates it. Tickets
+    are URL-safe (they travel in a WebSocket subprotocol) and reusable within their
+    minute, so a kiosk can reconnect after a network blip.
+    """
+    value = [booth_id.hex, ticket_generation(token_hash)]
+    return signing.dumps(value, salt=TICKET_SALT, compress=False).replace(":", ".")
+
+
+def read_socket_ticket(ticket: str) -> SocketTicket | None:
+    """Return what a valid, unexpired ticket says, or None (forged, expired, malformed)."""
     try:
         value = signing.loads(ticket.replace(".", ":"), salt=TICKET_SALT, max_age=TICKET_MAX_AGE)
-        return uuid.UUID(str(value))
-    except (signing.BadSignature, ValueError):
+    except signing.BadSignature:
+        return None
+    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)):
+        return None
+    try:
+        return SocketTicket(booth_id=uuid.UUID(value[0]), generation=value[1])
+    except ValueError:
         return None

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser
+from rest_framework.exceptions import APIException
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from boothsite.parsers import JSONObjectParser
 from captures import imaging
 from captures.access import access_session_for_booth
 from events.access import access_booth_by_token
@@ -32,7 +34,13 @@ class ShareSmsSerializer(serializers.Serializer[Any]):
 
 
 class ShareSmsView(BoothAPIView):
-    """``POST {"phone": "+447400123456"}`` → 202; the SMS is sent in the background."""
+    """``POST {"phone": "+447400123456"}`` → 202; the SMS is sent in the background.
+
+    Honours ``Idempotency-Key``: the same share posted twice gets the first answer (the
+    same SMS id) and sends one SMS (RELIABILITY 10).
+    """
+
+    idempotent = True
 
     def post(self, request: Request, session_id: str) -> Response:
         session = access_session_for_booth(self.booth, session_id)
@@ -58,13 +66,19 @@ class CompatSendMmsView(APIView):
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
-    parser_classes = [JSONParser]
+    parser_classes = [JSONObjectParser]
 
     def post(self, request: Request, booth_token: str) -> Response:
         booth = access_booth_by_token(booth_token)
         if booth is None:
             return seed_error("Invalid booth token.", status.HTTP_401_UNAUTHORIZED)
-        phone, image = request.data.get("phone"), request.data.get("image")
+        try:
+            data = request.data
+        except APIException as exc:  # ParseError, UnsupportedMediaType, BodyTooLarge
+            return seed_error(str(exc.detail), exc.status_code)
+        except RequestDataTooBig:
+            return seed_error(imaging.TOO_LARGE_MESSAGE, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        phone, image = data.get("phone"), data.get("image")
         if not isinstance(image, str) or not image:
             return seed_error("No image was sent.", status.HTTP_400_BAD_REQUEST)
         try:

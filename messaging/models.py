@@ -75,6 +75,10 @@ class SmsMessage(models.Model):
     price = models.DecimalField(max_digits=10, decimal_places=5, null=True, blank=True)
     network = models.CharField(max_length=32, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # The queued status is the durable record that a send is due (issue 11.2): times a
+    # send task was queued for it (the request, then the sweeper) and when it is due.
+    enqueue_attempts = models.PositiveSmallIntegerField(default=0)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     submitted_at = models.DateTimeField(null=True, blank=True)
     final_at = models.DateTimeField(null=True, blank=True)

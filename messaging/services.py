@@ -16,13 +16,14 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.core.mail import mail_admins, send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -83,12 +84,19 @@ def queue_share_sms(booth: Booth, session: BoothSession, phone: object) -> SmsMe
     """Validate ``phone``, apply every limit, and queue an SMS with the session's link.
 
     Raises phones.InvalidPhone (400) for an invalid, SMS-incapable or not-allowed number;
-    SmsUnavailable (409) for a session with nothing to share; SmsLimitReached (429, with
-    ``retry_after``) when a per-number, per-booth, per-event or per-organiser cap is
-    reached; SmsPaused (503) while sending is paused, or when this request trips the
-    pumping breaker. The task ``messaging.tasks.send_sms_message`` sends it on commit.
+    SmsUnavailable (409) for a session of an archived event (its link would answer 404)
+    or with nothing to share; SmsLimitReached (429, with ``retry_after``) when a
+    per-number, per-booth, per-event or per-organiser cap is reached; SmsPaused (503)
+    while sending is paused, or when this request trips the pumping breaker (the pause
+    is committed and its alert sent after the commit, by a task).
+
+    The message is created queued, with its first ``enqueue_attempts`` and
+    ``enqueued_at``: that row is the record that a send is due. The task
+    ``messaging.tasks.send_sms_message`` is queued on commit; if the broker cannot take
+    it, ``sweep_queued_sms`` queues it again.
     """
     event = session.event
+    _check_not_archived(event)
     to = phones.normalise_phone(phone, allowed_countries=allowed_countries(event))
     if not session.captures.visible().exists():
         msg = "Take a photo before sending the link."
@@ -99,8 +107,11 @@ def queue_share_sms(booth: Booth, session: BoothSession, phone: object) -> SmsMe
         organiser = Organiser.objects.select_for_update().get(pk=event.organiser_id)
         now = timezone.now()
         to_hash = phones.phone_hash(to)
-        _check_caps(organiser, event, booth, to_hash, now)
-        if _prefix_burst(event, to, now):
+        refusal = _cap_refusal(organiser, event, booth, to_hash, now)
+        if refusal is not None:
+            # Nothing is written: the transaction commits, and the notice goes after it.
+            _queue_cap_notice(refusal)
+        elif _prefix_burst(event, to, now):
             pause_event(event, reason="Burst of messages to adjacent numbers (SMS pumping).")
         else:
             sms = SmsMessage.objects.create(
@@ -111,10 +122,34 @@ def queue_share_sms(booth: Booth, session: BoothSession, phone: object) -> SmsMe
                 to=to,
                 to_hash=to_hash,
                 body=render_share_text(session),
+                enqueue_attempts=1,
+                enqueued_at=now,
             )
-            enqueue_on_commit("messaging.tasks.send_sms_message", sms.pk)
+            enqueue_on_commit(
+                "messaging.tasks.send_sms_message", sms.pk, on_unsent=_unqueued_sms(sms.pk)
+            )
             return sms
+    if refusal is not None:
+        raise refusal.error
     raise SmsPaused(PAUSED_MESSAGE)
+
+
+ARCHIVED_MESSAGE = "This event is archived: its photos can no longer be shared by SMS."
+
+
+def _check_not_archived(event: Event) -> None:
+    if event.archived_at is not None:
+        raise SmsUnavailable(ARCHIVED_MESSAGE)
+
+
+def _unqueued_sms(sms_id: int) -> Callable[[], int]:
+    """Return a hook that marks a queued message as never queued (for the next sweep)."""
+
+    def mark() -> int:
+        queued = SmsMessage.objects.filter(pk=sms_id, status=SmsMessage.Status.QUEUED)
+        return queued.update(enqueued_at=None)
+
+    return mark
 
 
 def precheck_share(booth: Booth, event: Event, phone: object) -> str:
@@ -126,7 +161,10 @@ def precheck_share(booth: Booth, event: Event, phone: object) -> str:
     to = phones.normalise_phone(phone, allowed_countries=allowed_countries(event))
     if active_pause(event) is not None:
         raise SmsPaused(PAUSED_MESSAGE)
-    _check_caps(event.organiser, event, booth, phones.phone_hash(to), timezone.now())
+    refusal = _cap_refusal(event.organiser, event, booth, phones.phone_hash(to), timezone.now())
+    if refusal is not None:
+        _queue_cap_notice(refusal)
+        raise refusal.error
     return to
 
 
@@ -176,49 +214,91 @@ def run_booth_session(
     return SessionRun(session=session, sms=sms)
 
 
-def _check_caps(
+@dataclass(frozen=True)
+class CapRefusal:
+    """A cap that refuses a message: the error to raise and the owners' notice it is due.
+
+    ``notice`` holds the arguments of ``messaging.tasks.send_cap_notice`` (ids only:
+    ``(organiser_id, event_id)`` for the event's daily cap, ``(organiser_id,)`` for the
+    monthly one), or is empty when no notice is due (other caps, or already sent).
+    """
+
+    error: SmsLimitReached
+    notice: tuple[int, ...] = ()
+
+
+def _cap_refusal(
     organiser: Organiser, event: Event, booth: Booth, to_hash: str, now: dt.datetime
-) -> None:
+) -> CapRefusal | None:
     day = now - dt.timedelta(days=1)
     minute = now - dt.timedelta(minutes=1)
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     per_number = SmsMessage.objects.filter(event=event, to_hash=to_hash, created_at__gte=day)
     if per_number.count() >= settings.BOOTHSITE_SMS_PER_NUMBER_PER_DAY:
         oldest = per_number.order_by("created_at").values_list("created_at", flat=True)[0]
-        raise SmsLimitReached(
-            "Too many messages to this number. Try again later.",
-            retry_after=int((oldest + dt.timedelta(days=1) - now).total_seconds()) + 1,
+        return CapRefusal(
+            SmsLimitReached(
+                "Too many messages to this number. Try again later.",
+                retry_after=int((oldest + dt.timedelta(days=1) - now).total_seconds()) + 1,
+            )
         )
     per_booth = SmsMessage.objects.filter(requested_by=booth, created_at__gte=minute).count()
     if per_booth >= settings.BOOTHSITE_SMS_PER_BOOTH_PER_MINUTE:
         msg = "This booth is sending too many messages. Try again in a minute."
-        raise SmsLimitReached(msg, retry_after=60)
+        return CapRefusal(SmsLimitReached(msg, retry_after=60))
     per_event = SmsMessage.objects.filter(event=event, created_at__gte=day).count()
     if per_event >= settings.BOOTHSITE_SMS_PER_EVENT_PER_DAY:
-        _notify_cap_once(organiser, f"event {event.name}", f"event-day:{event.pk}:{now:%Y%m%d}")
-        raise SmsLimitReached("SMS quota for this event reached.", retry_after=3600)
+        error = SmsLimitReached("SMS quota for this event reached.", retry_after=3600)
+        key = f"event-day:{event.pk}:{now:%Y%m%d}"
+        return CapRefusal(error, _notice_once(key, (organiser.pk, event.pk)))
     per_month = SmsMessage.objects.filter(organiser=organiser, created_at__gte=month_start)
     if per_month.count() >= settings.BOOTHSITE_SMS_PER_ORGANISER_PER_MONTH:
-        _notify_cap_once(organiser, "this month", f"org-month:{organiser.pk}:{now:%Y%m}")
-        raise SmsLimitReached("SMS quota for this organiser reached.", retry_after=86400)
+        error = SmsLimitReached("SMS quota for this organiser reached.", retry_after=86400)
+        return CapRefusal(
+            error, _notice_once(f"org-month:{organiser.pk}:{now:%Y%m}", (organiser.pk,))
+        )
+    return None
 
 
-def _notify_cap_once(organiser: Organiser, what: str, key: str) -> None:
-    """Tell the organiser's owners that a cap was reached: once per cap and period."""
-    if not cache.add(f"sms-cap-notice:{key}", 1, timeout=32 * 86400):
-        return
-    logger.warning("SMS cap reached for organiser %s (%s).", organiser.slug, what)
+def _notice_once(key: str, ids: tuple[int, ...]) -> tuple[int, ...]:
+    """Return ``ids`` the first time a cap is reached in its period (``key``), else ()."""
+    return ids if cache.add(f"sms-cap-notice:{key}", 1, timeout=32 * 86400) else ()
+
+
+def _queue_cap_notice(refusal: CapRefusal) -> None:
+    """Queue the owners' notice of ``refusal``, if due, after the current commit."""
+    if refusal.notice:
+        logger.warning("SMS cap reached for organiser %s.", refusal.notice[0])
+        enqueue_on_commit("messaging.tasks.send_cap_notice", *refusal.notice)
+
+
+def send_cap_notice(organiser: Organiser, event: Event | None = None) -> bool:
+    """E-mail the organiser's owners that a cap was reached; return whether it was sent.
+
+    ``event`` names the event whose daily cap it is; without it, the monthly cap. Run
+    by the task ``messaging.tasks.send_cap_notice`` after the commit. A mail server that
+    is down or refuses is logged (a warning) and never raised: the notice is a courtesy,
+    and the refusal it reports stands.
+    """
+    what = f"event {event.name}" if event is not None else "this month"
     owners = organiser.memberships.filter(role=Role.OWNER).select_related("user")
     recipients = [m.user.email for m in owners if m.user.email]
-    if recipients:
+    if not recipients:
+        return False
+    try:
         send_mail(
             f"Boothsite: SMS limit reached ({what})",
             f"Guests of {organiser.name} can no longer get their link by SMS ({what}). "
             "QR codes and gallery links still work.",
             None,
             recipients,
-            fail_silently=True,
         )
+    except Exception as exc:
+        logger.warning(
+            "SMS cap notice for organiser %s not sent (%s).", organiser.pk, type(exc).__name__
+        )
+        return False
+    return True
 
 
 def _prefix_burst(event: Event, to: str, now: dt.datetime) -> bool:
@@ -230,18 +310,27 @@ def _prefix_burst(event: Event, to: str, now: dt.datetime) -> bool:
 
 
 def pause_event(event: Event, *, reason: str) -> SendingPause:
-    """Pause the event's SMS, cancel what is queued for it, and alert the platform staff."""
+    """Pause the event's SMS, cancel what is queued for it, and alert the platform staff.
+
+    The alert (``send_pause_alert``) is queued after the commit, so a mail server that
+    is down can neither fail the request nor undo the pause (issue 11.5).
+    """
     pause = SendingPause.objects.create(event=event, reason=reason)
     cancelled = SmsMessage.objects.filter(event=event, status=SmsMessage.Status.QUEUED).update(
         status=SmsMessage.Status.CANCELLED, final_at=timezone.now(), error_code="paused"
     )
     logger.error("SMS paused for event %s: %s (%d cancelled).", event.public_id, reason, cancelled)
-    mail_admins(f"SMS paused for an event: {reason}", f"Event {event.public_id}: {reason}")
+    enqueue_on_commit("messaging.tasks.send_pause_alert", pause.pk)
     return pause
 
 
 def pause_account(result: gateway.GatewayResult) -> SendingPause:
-    """Stop all sending after a provider answer that concerns the whole account."""
+    """Stop all sending after a provider answer that concerns the whole account.
+
+    The staff's alert is queued after the commit (at once outside a transaction, as in
+    the send task), and a failed alert is only logged: the pause stands and the task
+    that found it ends normally.
+    """
     existing = SendingPause.objects.active().filter(event__isnull=True).first()
     if existing is not None:
         return existing
@@ -250,19 +339,55 @@ def pause_account(result: gateway.GatewayResult) -> SendingPause:
         error_code=result.error_code,
     )
     logger.error("SMS sending paused for the account: %s", pause.reason)
-    mail_admins("SMS sending paused", f"{pause.reason} Lift the pause in the admin once fixed.")
+    enqueue_on_commit("messaging.tasks.send_pause_alert", pause.pk)
     return pause
 
 
+def send_pause_alert(pause: SendingPause) -> bool:
+    """E-mail ``ADMINS`` that sending paused (an event's, or the account's).
+
+    Run by the task ``messaging.tasks.send_pause_alert`` after the pause is committed.
+    The mail names the event by its public id, never a guest's number. Returns whether
+    it was sent: a mail server that is unreachable, slow (``EMAIL_TIMEOUT``) or refusing
+    is logged as a warning and never raised. A pause is alerted once: a task delivered
+    again after a sent alert sends nothing (a cache key, kept 7 days).
+    """
+    sent_key = f"sms-pause-alert:{pause.pk}"
+    if cache.get(sent_key):
+        return False
+    if pause.event_id is not None:
+        event_id = Event.objects.filter(pk=pause.event_id).values_list("public_id", flat=True)
+        subject = f"SMS paused for an event: {pause.reason}"
+        body = f"Event {event_id.first()}: {pause.reason}"
+    else:
+        subject = "SMS sending paused"
+        body = f"{pause.reason} Lift the pause in the admin once fixed."
+    try:
+        mail_admins(subject, body)
+    except Exception as exc:
+        logger.warning("Alert for SMS pause %s not sent (%s).", pause.pk, type(exc).__name__)
+        return False
+    cache.set(sent_key, 1, timeout=7 * 86400)
+    return True
+
+
 def lift_pause(pause: SendingPause) -> int:
-    """Lift a pause and queue again the messages it held back; return how many."""
-    SendingPause.objects.filter(pk=pause.pk).update(lifted_at=timezone.now())
-    waiting = SmsMessage.objects.filter(status=SmsMessage.Status.QUEUED)
-    if pause.event_id:
-        waiting = waiting.filter(event_id=pause.event_id)
-    ids = list(waiting.values_list("pk", flat=True))
-    for sms_id in ids:
-        enqueue_on_commit("messaging.tasks.send_sms_message", sms_id)
+    """Lift a pause and queue again the messages it held back; return how many.
+
+    Each starts a fresh count of queueings (``enqueue_attempts`` 1, due now).
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        SendingPause.objects.filter(pk=pause.pk).update(lifted_at=now)
+        waiting = SmsMessage.objects.filter(status=SmsMessage.Status.QUEUED)
+        if pause.event_id:
+            waiting = waiting.filter(event_id=pause.event_id)
+        ids = list(waiting.values_list("pk", flat=True))
+        SmsMessage.objects.filter(pk__in=ids).update(enqueue_attempts=1, enqueued_at=now)
+        for sms_id in ids:
+            enqueue_on_commit(
+                "messaging.tasks.send_sms_message", sms_id, on_unsent=_unqueued_sms(sms_id)
+            )
     return len(ids)
 
 
@@ -336,6 +461,80 @@ def fail_after_last_attempt(sms: SmsMessage) -> None:
     )
 
 
+def note_retry(sms: SmsMessage, countdown: float) -> None:
+    """Record that the send task will run again in ``countdown`` seconds.
+
+    ``enqueued_at`` is then the retry's due time, so the sweeper leaves the message to
+    its own retry and steps in only if that retry is lost as well.
+    """
+    due = timezone.now() + dt.timedelta(seconds=countdown)
+    SmsMessage.objects.filter(pk=sms.pk).update(enqueued_at=due)
+
+
+#: The ``error_code`` of a message the sweeper gave up on (queued its allowed number of
+#: times, ``BOOTHSITE_SMS_MAX_ENQUEUES``, and never sent).
+NOT_SENT = "not_sent"
+#: Messages one sweep looks at, at most: the rest wait for the next sweep.
+SMS_SWEEP_BATCH = 200
+
+
+@dataclass(frozen=True)
+class SmsSweep:
+    """What one ``sweep_queued_sms`` did: messages queued again, and given up on."""
+
+    queued: int
+    given_up: int
+
+
+def sweep_queued_sms(now: dt.datetime | None = None) -> SmsSweep:
+    """Queue again the SMS whose send task was lost; give up on those out of tries.
+
+    A message is due when it is queued and its task was queued (or its retry was due)
+    more than ``BOOTHSITE_SWEEP_AFTER_SECONDS`` ago, or never (rows from before this
+    record). That means the task never reached a worker: the broker was down or silent
+    at the commit. Paused messages are never due: nothing while the account is paused,
+    nothing of an event that is (``lift_pause`` queues those). A due message with tries
+    left (``enqueue_attempts < BOOTHSITE_SMS_MAX_ENQUEUES``) gets one more and its task
+    is queued after the commit; one without ends failed with ``error_code``
+    ``NOT_SENT``. Claimed with ``SELECT … FOR UPDATE SKIP LOCKED``, at most
+    ``SMS_SWEEP_BATCH`` per run, so two sweeps at once never queue one message twice;
+    the send task's claim (queued → sending) makes a second task harmless anyway.
+    """
+    now = now or timezone.now()
+    active = SendingPause.objects.active()
+    if active.filter(event__isnull=True).exists():
+        return SmsSweep(queued=0, given_up=0)
+    cutoff = now - dt.timedelta(seconds=settings.BOOTHSITE_SWEEP_AFTER_SECONDS)
+    limit = settings.BOOTHSITE_SMS_MAX_ENQUEUES
+    with transaction.atomic():
+        due = list(
+            SmsMessage.objects.select_for_update(skip_locked=True)
+            .filter(status=SmsMessage.Status.QUEUED)
+            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=cutoff))
+            .exclude(event_id__in=active.filter(event__isnull=False).values("event_id"))
+            .order_by("pk")
+            .values_list("pk", "enqueue_attempts")[:SMS_SWEEP_BATCH]
+        )
+        again = [pk for pk, tries in due if tries < limit]
+        out = [pk for pk, tries in due if tries >= limit]
+        SmsMessage.objects.filter(pk__in=again).update(
+            enqueue_attempts=F("enqueue_attempts") + 1, enqueued_at=now
+        )
+        given_up = SmsMessage.objects.filter(pk__in=out, status=SmsMessage.Status.QUEUED).update(
+            status=SmsMessage.Status.FAILED,
+            final_at=now,
+            error_code=NOT_SENT,
+            error_text="Never reached the SMS provider: the task queue was unavailable.",
+        )
+        for sms_id in again:
+            enqueue_on_commit(
+                "messaging.tasks.send_sms_message", sms_id, on_unsent=_unqueued_sms(sms_id)
+            )
+    if again or given_up:
+        logger.info("SMS sweep: %d message(s) queued again, %d given up.", len(again), given_up)
+    return SmsSweep(queued=len(again), given_up=given_up)
+
+
 def expire_stale_sending() -> int:
     """Mark messages stuck in "sending" (their worker died mid-send) as unknown.
 
@@ -381,7 +580,9 @@ def apply_delivery_receipt(callback_token: str, params: dict[str, str]) -> SmsMe
     An unknown token returns None. A receipt seen before (Vonage retries) is ignored. A
     final status never moves backwards or sideways (a late ``accepted`` after
     ``delivered`` changes nothing); ``accepted`` and ``buffered`` are stored only. The
-    receipt's ``messageId`` fills in a message whose send outcome was unknown.
+    receipt's ``messageId`` fills in a message whose send outcome was unknown, and its
+    ``price`` (Vonage's charge for the message, in the account's currency) and
+    ``network-code`` (the carrier's MCC+MNC) are written to the ledger.
     """
     sms = SmsMessage.objects.filter(callback_token=callback_token).first()
     if sms is None:
@@ -408,10 +609,38 @@ def apply_delivery_receipt(callback_token: str, params: dict[str, str]) -> SmsMe
                 SmsMessage.objects.filter(pk=sms.pk, provider_message_id="").update(
                     provider_message_id=message_id
                 )
+            ledger = _receipt_ledger_fields(params)
+            if ledger:
+                SmsMessage.objects.filter(pk=sms.pk).update(**ledger)
     except IntegrityError:
         logger.info("Duplicate delivery receipt for SMS %s ignored.", sms.public_id)
     sms.refresh_from_db()
     return sms
+
+
+#: The largest price the ledger holds: ``SmsMessage.price`` is 10 digits, 5 decimals.
+MAX_PRICE = Decimal("99999.99999")
+NETWORK_CODE = re.compile(r"[0-9]{1,32}")
+
+
+def _receipt_ledger_fields(params: dict[str, str]) -> dict[str, object]:
+    """Return the ledger fields a receipt sets: ``price`` and ``network``, when valid.
+
+    ``price`` ("0.03330000") must be a finite decimal from 0 to ``MAX_PRICE``; it is
+    rounded to 5 places. ``network-code`` ("23410") is kept when it is 1 to 32 digits.
+    Anything else is ignored: a receipt is never refused for its price.
+    """
+    fields: dict[str, object] = {}
+    try:
+        price = Decimal(params.get("price", ""))
+    except InvalidOperation:
+        price = None
+    if price is not None and price.is_finite() and 0 <= price <= MAX_PRICE:
+        fields["price"] = price.quantize(Decimal("0.00001"))
+    network = params.get("network-code", "")
+    if NETWORK_CODE.fullmatch(network):
+        fields["network"] = network
+    return fields
 
 
 def reveal_phone(sms: SmsMessage, actor: AbstractBaseUser, *, reason: str) -> str:

@@ -7,9 +7,10 @@ from typing import Any
 
 from celery import Task, shared_task
 
+from events.models import Event, Organiser
 from messaging import gateway, services
 from messaging.exceptions import SendLater
-from messaging.models import SmsMessage
+from messaging.models import SendingPause, SmsMessage
 
 # Retry delays stay well below the Redis broker's visibility timeout (3600 s), or the
 # broker would deliver the task again while it waits (RELIABILITY 53).
@@ -43,7 +44,9 @@ def send_sms_message(self: Task[Any, Any], sms_id: int) -> None:
         if sms.attempts >= exc.max_attempts:
             services.fail_after_last_attempt(sms)
             return
-        raise self.retry(countdown=backoff(sms.attempts)) from None
+        countdown = backoff(sms.attempts)
+        services.note_retry(sms, countdown)
+        raise self.retry(countdown=countdown) from None
 
 
 @shared_task
@@ -56,3 +59,40 @@ def expire_stale_sending() -> None:
 def purge_expired_personal_data() -> None:
     """Erase phone numbers and, where set, photos past each event's retention (daily)."""
     services.purge_expired_personal_data()
+
+
+@shared_task
+def sweep_queued_sms() -> None:
+    """Queue again queued SMS whose send task was lost (beat, every minute).
+
+    See ``services.sweep_queued_sms``: paused messages are left alone, tries are
+    bounded, and two sweeps at once queue each message once.
+    """
+    services.sweep_queued_sms()
+
+
+@shared_task
+def send_pause_alert(pause_id: int) -> None:
+    """E-mail the platform staff that SMS sending paused; never raises for the mail.
+
+    Queued after the pause's commit. A pause deleted meanwhile is ignored; a mail server
+    that is down is logged by ``services.send_pause_alert``, and the task ends normally.
+    """
+    pause = SendingPause.objects.filter(pk=pause_id).first()
+    if pause is not None:
+        services.send_pause_alert(pause)
+
+
+@shared_task
+def send_cap_notice(organiser_id: int, event_id: int | None = None) -> None:
+    """E-mail an organiser's owners that an SMS cap was reached; never raises for the mail.
+
+    ``event_id`` names the event whose daily cap it is; without it, the monthly cap.
+    Ids only: the mail is composed here from the rows.
+    """
+    organiser = Organiser.objects.filter(pk=organiser_id).first()
+    event = (
+        Event.objects.filter(pk=event_id, organiser_id=organiser_id).first() if event_id else None
+    )
+    if organiser is not None and (event_id is None or event is not None):
+        services.send_cap_notice(organiser, event)

@@ -23,15 +23,27 @@
     return node;
   }
   class HttpError extends Error {
-    constructor(message, status) { super(message); this.status = status; }
+    constructor(message, status, code) { super(message); this.status = status; this.code = code; }
   }
   function errorText(data, fallback) {
     if (data && data.detail) return data.detail;
     if (data && typeof data === "object") return Object.values(data).flat().join(" ");
     return fallback;
   }
-  async function api(method, path, body) {
+  // One Idempotency-Key per action (an upload, a finish, a share), kept with the action
+  // in the offline queue: a re-sent action gets the first answer, not a second photo or
+  // SMS. crypto.randomUUID needs a secure context; getRandomValues works on plain http.
+  function newKey() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+  async function api(method, path, body, key) {
     const headers = { Authorization: "Booth " + state.token };
+    if (key) headers["Idempotency-Key"] = key;
     let payload = body;
     if (body && !(body instanceof FormData)) {
       headers["Content-Type"] = "application/json";
@@ -39,7 +51,7 @@
     }
     const response = await fetch("/api/v1/booth/" + path, { method, headers, body: payload });
     const data = response.headers.get("Content-Type") === "application/json" ? await response.json() : null;
-    if (!response.ok) throw new HttpError(errorText(data, response.statusText), response.status);
+    if (!response.ok) throw new HttpError(errorText(data, response.statusText), response.status, data && data.code);
     return data;
   }
 
@@ -89,9 +101,9 @@
     try {
       for (const item of await queue.all()) {
         try {
-          await api("POST", item.path, bodyOf(item));
+          await api("POST", item.path, bodyOf(item), item.key);
         } catch (e) {
-          if (!(e instanceof HttpError) || e.status >= 500) break; // still offline: keep order
+          if (!(e instanceof HttpError) || retryLater(e)) break; // still offline: keep order
         }
         await queue.remove(item.id);
       }
@@ -100,14 +112,20 @@
       showQueue();
     }
   }
-  async function send(path, item) {
+  // 5xx (storage down: 503) and "the first request with this key still runs" (409) are
+  // worth sending again with the same key; any other answer is final.
+  function retryLater(e) {
+    return e.status >= 500 || e.code === "idempotency_key_in_use";
+  }
+  async function send(path, action) {
+    const item = { ...action, key: action.key || newKey() };
     try {
       await flushQueue();
       if ((await queue.all()).length) throw new TypeError("queue not empty");
-      const result = await api("POST", path, bodyOf(item));
+      const result = await api("POST", path, bodyOf(item), item.key);
       return result;
     } catch (e) {
-      if (e instanceof HttpError && e.status < 500) throw e;
+      if (e instanceof HttpError && !retryLater(e)) throw e;
       await queue.add({ ...item, path });
       showQueue();
       return null;
@@ -179,17 +197,29 @@
         if (state.socketOpened) syncCamera(); // settings saved while the socket was down
         state.socketOpened = true;
       };
-      socket.onclose = () => {
-        $("connection").textContent = "Reconnecting…";
-        state.socket = null;
-        setTimeout(connectSocket, 3000);
-      };
+      socket.onclose = (event) => onSocketClose(event.code);
       socket.onmessage = (event) => onSocketMessage(JSON.parse(event.data));
       state.socket = socket;
     } catch (e) {
+      if (e instanceof HttpError && e.status === 401) return unpaired(REVOKED_TEXT);
       $("connection").textContent = "Offline";
       setTimeout(connectSocket, 5000);
     }
+  }
+  // The server's close codes (captures/consumers.py): 4003 the booth was revoked, its
+  // token rotated or it was paired again; 4013 live scoring is unavailable (Redis down),
+  // try again later; anything else (1000, 1006, 1011, 4000, 4008, 4009): reconnect.
+  const REVOKED_TEXT = "This booth was unpaired or revoked. Pair it again.";
+  async function onSocketClose(code) {
+    state.socket = null;
+    if (code === 4003) {
+      // Our token may be dead (revoked or rotated), or this kiosk was just paired again.
+      try { await api("GET", "me/"); } catch (e) {
+        if (e instanceof HttpError && e.status === 401) return unpaired(REVOKED_TEXT);
+      }
+    }
+    $("connection").textContent = code === 4013 ? "Live scoring paused…" : "Reconnecting…";
+    setTimeout(connectSocket, code === 4013 ? 5000 : code === 4003 ? 0 : 3000);
   }
   function onSocketMessage(message) {
     if (message.type === "smile") {
@@ -305,20 +335,35 @@
       return null;
     }
   }
+  // Render status polling: every second for the first minute, then every 5 s while the
+  // server still says "pending" (a render queued again after an outage), for 10 minutes.
+  const POLL_FAST_TRIES = 60;
+  const POLL_SLOW_TRIES = 120;
+  function pollDelay(tries) { return tries < POLL_FAST_TRIES ? 1000 : 5000; }
   // capture.ready over the socket updates the drawer at once; polling covers a socket
   // that is down.
   async function waitForVariants(captureId, tries) {
     const shot = document.querySelector(`#drawer [data-capture="${captureId}"]`);
-    if (!shot || shot.querySelector(".variants") || tries > 30) return;
+    if (!shot || shot.querySelector(".variants, .shot-note")) return;
+    if (tries >= POLL_FAST_TRIES + POLL_SLOW_TRIES) {
+      shot.append(el("p", { class: "shot-note shot-wait" }, ["Still working on the filters: they will be on your link."]));
+      return;
+    }
     await refreshSession();
-    setTimeout(() => waitForVariants(captureId, tries + 1), 1000);
+    setTimeout(() => waitForVariants(captureId, tries + 1), pollDelay(tries));
   }
   function renderDrawer(session) {
     for (const capture of session.captures) {
       const shot = document.querySelector(`#drawer [data-capture="${capture.id}"]`);
       if (!shot) continue;
       shot.classList.toggle("pending", capture.status === "pending");
-      if (capture.status !== "pending" && !shot.querySelector(".variants")) {
+      if (capture.status === "failed") {
+        for (const note of shot.querySelectorAll(".shot-wait")) note.remove();
+        if (!shot.querySelector(".shot-note")) {
+          shot.append(el("p", { class: "shot-note", role: "status" }, ["The filters could not be made for this photo. The photo itself is saved."]));
+        }
+      } else if (capture.status !== "pending" && !shot.querySelector(".variants")) {
+        for (const note of shot.querySelectorAll(".shot-note")) note.remove();
         const list = el("ul", { class: "variants" });
         for (const variant of capture.variants) {
           list.append(el("li", {}, [el("a", { href: variant.url, download: "" }, [el("img", { src: variant.thumbnail_url, alt: variant.name })])]));
@@ -350,7 +395,11 @@
       const box = $("strip-box");
       box.replaceChildren();
       for (const strip of session.strips) {
+        if (strip.status !== "ready") continue;
         box.append(el("a", { href: strip.url, download: "" }, [el("img", { src: strip.thumbnail_url, alt: "Your photo strip", class: "strip-image" })]));
+      }
+      if (session.strips.some((strip) => strip.status === "failed")) {
+        box.append(el("p", { id: "strip-status", role: "status" }, ["Sorry, your strip could not be made. Your photos are all on your link."]));
       }
       const list = $("share-drawer");
       list.replaceChildren();
@@ -359,7 +408,13 @@
       }
       return;
     }
-    if (tries < 60) setTimeout(() => pollStrip(sessionId, tries + 1), 1000);
+    const status = $("strip-status");
+    if (tries >= POLL_FAST_TRIES + POLL_SLOW_TRIES) {
+      if (status) status.textContent = "Your strip is taking longer than usual. It will be on your link when it is ready.";
+      return;
+    }
+    if (tries === POLL_FAST_TRIES && status) status.textContent = "Still making your strip… It will be on your link too.";
+    setTimeout(() => pollStrip(sessionId, tries + 1), pollDelay(tries));
   }
   async function sendSms(event) {
     event.preventDefault();

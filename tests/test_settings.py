@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -74,8 +76,59 @@ def test_missing_production_value_stops_start_up(missing):
     assert missing in result.stderr
 
 
-def test_embedded_default_needs_nothing_set():
+def test_embedded_default_needs_only_debug_true():
+    result = run_manage("check", env_vars={"DEBUG": "true"})
+    assert result.returncode == 0, result.stderr
+
+
+def test_nothing_set_is_production_and_says_how_to_develop():
+    """An unset DEBUG is production (RELIABILITY 61): no debug pages, no fallback key."""
     result = run_manage("check", env_vars={})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: SECRET_KEY must be set when DEBUG is false" in result.stderr
+    assert "set DEBUG=true for development" in result.stderr
+
+
+def test_debug_is_false_when_unset():
+    values = {key: value for key, value in PRODUCTION.items() if key != "DEBUG"}
+    code = "from django.conf import settings; print('DEBUG', settings.DEBUG)"
+    result = run_manage("shell", "-c", code, env_vars=values)
+    assert result.returncode == 0, result.stderr
+    assert "DEBUG False" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "weak_key",
+    [
+        "short-but-varied-0123456789",  # under 50 characters
+        "ab" * 40,  # fewer than 5 different characters
+        "django-insecure-" + "q8#v" * 15,  # startproject's throwaway prefix
+    ],
+)
+def test_weak_secret_key_stops_production_start_up(weak_key):
+    result = run_manage("check", env_vars={**PRODUCTION, "SECRET_KEY": weak_key})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: SECRET_KEY is too weak for production" in result.stderr
+    assert weak_key not in result.stderr + result.stdout
+
+
+def test_the_repository_holds_no_env_file_and_no_example_secret():
+    """RELIABILITY 61's grep: no committed ``.env``; ``.env.example`` leaves secrets empty."""
+    git = shutil.which("git")
+    if git is None or not (ROOT / ".git").exists():
+        pytest.skip("needs git and the git checkout")
+    tracked = subprocess.run(  # noqa: S603
+        [git, "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert [name for name in tracked if Path(name).name.startswith(".env")] == [".env.example"]
+    example = dict(re.findall(r"^([A-Z_]+)=(.*)$", (ROOT / ".env.example").read_text(), re.M))
+    for name in ("SECRET_KEY", "VONAGE_API_SECRET", "VONAGE_SIGNATURE_SECRET"):
+        assert example[name] == "", name
+    assert example["AWS_SECRET_ACCESS_KEY"] == ""
+
+
+def test_weak_secret_key_is_fine_for_development():
+    result = run_manage("check", env_vars={"DEBUG": "true", "SECRET_KEY": "dev"})
     assert result.returncode == 0, result.stderr
 
 

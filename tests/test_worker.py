@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -168,3 +169,40 @@ def test_worker_killed_after_vonage_accepted_sends_no_second_sms(media_root, tmp
     assert len(stub.requests) == 1
     sms.refresh_from_db()
     assert sms.status == "sending"
+
+
+def test_worker_records_a_poison_render_and_runs_the_sweeper(worker, tenant_a, media_root):
+    """A lost render found by the sweeper task, then a corrupt original: failed once, kept.
+
+    Both tasks run in the worker process on PostgreSQL (RELIABILITY 54): the sweeper's
+    ``SELECT … FOR UPDATE SKIP LOCKED`` queues the render again, the render fails on
+    the corrupt original (not retried: it is not a storage error), ``on_failure``
+    records it, and the next sweep leaves it alone.
+    """
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from captures import services as capture_services
+    from captures.models import Capture
+
+    session = factories.make_session(tenant_a.booth)
+    capture = capture_services.record_capture(session, factories.image_bytes("PNG"))
+    wait_for(lambda: Capture.objects.get(pk=capture.pk).render_status == "ready", worker)
+    (media_root / capture.image.name).write_bytes(b"\x89PNG\r\n\x1a\n not a picture")
+    capture.variants.all().delete()  # so the render must read the original again
+    lost = timezone.now() - dt.timedelta(minutes=10)  # a render whose task never ran
+    Capture.objects.filter(pk=capture.pk).update(render_status="pending", render_enqueued_at=lost)
+    celery_app.tasks["captures.tasks.sweep_renders"].delay()
+
+    def failed() -> bool:
+        return Capture.objects.get(pk=capture.pk).render_status == "failed"
+
+    wait_for(failed, worker)
+    capture.refresh_from_db()
+    assert (capture.render_error, capture.render_retryable) == ("InvalidImage", False)
+    assert capture.render_attempts == 2
+    celery_app.tasks["captures.tasks.sweep_renders"].delay()
+    wait_for(lambda: worker.read_text().count("sweep_renders") >= 4, worker)
+    log = worker.read_text()
+    assert len(re.findall(r"render_variants\[\S+\] received", log)) == 2, log[-3000:]

@@ -77,8 +77,8 @@ def test_console_lists_each_booths_camera_page(tenant_a):
 
 @pytest.mark.django_db(transaction=True)
 async def test_saved_settings_reach_the_running_kiosk(tenant_a, tenant_b):
-    kiosk = connect(tokens.socket_ticket(tenant_a.booth.public_id))
-    other_kiosk = connect(tokens.socket_ticket(tenant_b.booth.public_id))
+    kiosk = connect(tokens.socket_ticket(tenant_a.booth.public_id, tenant_a.booth.token_hash))
+    other_kiosk = connect(tokens.socket_ticket(tenant_b.booth.public_id, tenant_b.booth.token_hash))
     assert (await kiosk.connect())[0]
     assert (await other_kiosk.connect())[0]
     console = await database_sync_to_async(owner_client)(tenant_a)

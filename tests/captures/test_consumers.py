@@ -67,7 +67,7 @@ def in_memory_layer(settings) -> None:
 
 @pytest.fixture
 def ticket(tenant_a) -> str:
-    return tokens.socket_ticket(tenant_a.booth.public_id)
+    return tokens.socket_ticket(tenant_a.booth.public_id, tenant_a.booth.token_hash)
 
 
 async def test_valid_ticket_and_origin_connect_with_the_protocol(ticket):
@@ -134,21 +134,21 @@ async def test_blank_frame_scores_zero_and_bad_frames_get_errors(ticket):
     await communicator.disconnect()
 
 
-async def test_oversized_frame_closes_with_1009(ticket, settings):
+async def test_oversized_frame_closes_with_4009(ticket, settings):
     settings.BOOTHSITE_WS_MAX_FRAME_BYTES = 1000
     communicator = connect(ticket)
     await communicator.connect()
     await communicator.send_to(bytes_data=b"\xff" * 1001)
     closed = await communicator.receive_output(timeout=5)
-    assert closed == {"type": "websocket.close", "code": 1009}
+    assert closed == {"type": "websocket.close", "code": 4009}
 
 
-async def test_unknown_text_message_closes_with_1003(ticket):
+async def test_unknown_text_message_closes_with_4000(ticket):
     communicator = connect(ticket)
     await communicator.connect()
     await communicator.send_to(text_data="{not json")
     closed = await communicator.receive_output(timeout=5)
-    assert closed == {"type": "websocket.close", "code": 1003}
+    assert closed == {"type": "websocket.close", "code": 4000}
 
 
 async def test_frames_above_the_rate_are_dropped_with_a_notice(ticket, settings):
@@ -167,7 +167,7 @@ async def test_frames_above_the_rate_are_dropped_with_a_notice(ticket, settings)
     await communicator.disconnect()
 
 
-async def test_staying_above_the_rate_closes_with_1008(ticket, settings):
+async def test_staying_above_the_rate_closes_with_4008(ticket, settings):
     settings.BOOTHSITE_WS_MAX_FPS = 1
     settings.BOOTHSITE_WS_OVER_LIMIT_SECONDS = 0
     communicator = connect(ticket)
@@ -181,7 +181,7 @@ async def test_staying_above_the_rate_closes_with_1008(ticket, settings):
         outputs.append(output)
         if output["type"] == "websocket.close":
             break
-    assert outputs[-1] == {"type": "websocket.close", "code": 1008}
+    assert outputs[-1] == {"type": "websocket.close", "code": 4008}
 
 
 async def test_real_smile_scores_high_and_triggers_after_three_frames(ticket, settings):
@@ -229,3 +229,55 @@ async def test_capture_ready_reaches_the_booth_that_took_it(tenant_a, ticket):
     )
     assert await receive(communicator) == {"type": "capture.ready", "capture": "c", "session": "s"}
     await communicator.disconnect()
+
+
+async def test_revoking_the_booth_closes_its_open_socket_with_4003(tenant_a, ticket):
+    from channels.db import database_sync_to_async
+
+    communicator = connect(ticket)
+    assert (await communicator.connect())[0]
+    await database_sync_to_async(services.revoke_booth)(tenant_a.booth)
+    closed = await communicator.receive_output(timeout=5)
+    assert closed == {"type": "websocket.close", "code": 4003}
+
+
+async def test_a_ticket_from_before_a_rotation_is_refused(tenant_a, ticket):
+    from channels.db import database_sync_to_async
+
+    issued = await database_sync_to_async(services.rotate_booth_token)(tenant_a.booth)
+    connected, _ = await connect(ticket).connect()
+    assert not connected
+    fresh = tokens.socket_ticket(issued.booth.public_id, issued.booth.token_hash)
+    communicator = connect(fresh)
+    assert (await communicator.connect())[0]
+    await communicator.disconnect()
+
+
+async def test_a_lost_revocation_push_is_caught_by_the_recheck(tenant_a, ticket, settings):
+    from channels.db import database_sync_to_async
+    from django.utils import timezone
+
+    from events.models import Booth
+
+    settings.BOOTHSITE_WS_RECHECK_SECONDS = 0
+    communicator = connect(ticket)
+    assert (await communicator.connect())[0]
+    revoke = Booth.objects.filter(pk=tenant_a.booth.pk).update  # no push, as if Redis lost it
+    await database_sync_to_async(revoke)(revoked_at=timezone.now())
+    await communicator.send_to(bytes_data=factories.image_bytes("JPEG", (64, 48), (0, 0, 0)))
+    output = await communicator.receive_output(timeout=5)
+    while output["type"] == "websocket.send":  # the frame's score may come first
+        output = await communicator.receive_output(timeout=5)
+    assert output == {"type": "websocket.close", "code": 4003}
+
+
+async def test_ten_bad_frames_close_with_4000(ticket, settings):
+    settings.BOOTHSITE_WS_MAX_FPS = 100
+    communicator = connect(ticket)
+    await communicator.connect()
+    outputs = []
+    for _ in range(10):
+        await communicator.send_to(bytes_data=b"not a jpeg at all")
+        outputs.append(await communicator.receive_output(timeout=10))
+    assert outputs[-1] == {"type": "websocket.close", "code": 4000}
+    assert all(o["type"] == "websocket.send" for o in outputs[:-1])

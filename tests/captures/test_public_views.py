@@ -66,9 +66,10 @@ def test_gallery_hides_hidden_captures(anon_client, tenant_a):
 
 
 def test_gallery_with_passcode(anon_client, tenant_a):
-    event = tenant_a.event
+    from events import services as event_services
+
+    event = event_services.set_gallery_passcode(tenant_a.event, "smile")
     event.gallery_visibility = "passcode"
-    event.gallery_passcode = "smile"
     event.save()
     gate = anon_client.get(event.gallery_path())
     assert gate.status_code == 200

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import io
-import socket
-import subprocess
-import sys
-import time
 import zipfile
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlparse
 
 import boto3  # type: ignore[import-untyped]
@@ -19,34 +14,6 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 BUCKET = "boothsite-test"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield endpoint
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture

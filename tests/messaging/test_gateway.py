@@ -112,10 +112,12 @@ def test_permanent_statuses_fail_the_message(vonage, tenant_a, shareable_session
     ],
 )
 def test_account_errors_pause_all_sending(
-    vonage, tenant_a, shareable_session, behaviour, mailoutbox
+    vonage, tenant_a, shareable_session, behaviour, mailoutbox, django_capture_on_commit_callbacks
 ):
     vonage.script.append(behaviour)
-    sms = services.send_sms_message(queue(tenant_a, shareable_session))
+    sms = queue(tenant_a, shareable_session)
+    with django_capture_on_commit_callbacks(execute=True):  # the alert is sent after commit
+        sms = services.send_sms_message(sms)
     assert sms.status == SmsMessage.Status.QUEUED
     pause = SendingPause.objects.active().get()
     assert pause.event is None

@@ -40,14 +40,16 @@ def test_booth_cap_per_minute(booth_client_a, shareable_session, settings):
 
 
 def test_event_cap_notifies_the_owner_once(
-    booth_client_a, shareable_session, settings, tenant_a, mailoutbox
-):
+    booth_client_a, shareable_session, settings, tenant_a, mailoutbox,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
     settings.BOOTHSITE_SMS_PER_EVENT_PER_DAY = 1
     tenant_a.owner.email = "owner@example.com"
     tenant_a.owner.save()
     assert share(booth_client_a, shareable_session, "+447400123456").status_code == 202
     for number in ("+447400123457", "+447400123458", "+447400123459"):
-        response = share(booth_client_a, shareable_session, number)
+        with django_capture_on_commit_callbacks(execute=True):  # the notice goes after commit
+            response = share(booth_client_a, shareable_session, number)
         assert response.status_code == 429
         assert response.json()["detail"] == "SMS quota for this event reached."
     assert [m.to for m in mailoutbox] == [["owner@example.com"]]
@@ -73,7 +75,7 @@ def test_forwarded_for_header_does_not_reset_counters(booth_client_a, shareable_
 
 
 def test_burst_to_adjacent_numbers_pauses_the_event(
-    booth_client_a, shareable_session, settings, mailoutbox
+    booth_client_a, shareable_session, settings, mailoutbox, django_capture_on_commit_callbacks
 ):
     settings.BOOTHSITE_SMS_PREFIX_BURST = 5
     settings.BOOTHSITE_SMS_PER_BOOTH_PER_MINUTE = 100
@@ -82,7 +84,8 @@ def test_burst_to_adjacent_numbers_pauses_the_event(
         share(booth_client_a, shareable_session, f"+44740012{n:04d}").status_code for n in range(4)
     ]
     assert codes == [202] * 4
-    response = share(booth_client_a, shareable_session, "+447400129999")
+    with django_capture_on_commit_callbacks(execute=True):  # the alert is sent after commit
+        response = share(booth_client_a, shareable_session, "+447400129999")
     assert response.status_code == 503
     assert response.json()["detail"] == "SMS sending is temporarily paused for this event."
     assert SendingPause.objects.active().get().event == shareable_session.event
