@@ -30,6 +30,14 @@ from events.models import Event
 from tests import factories
 from tests.daphne import free_port
 
+
+@pytest.fixture(autouse=True)
+def still_clock(time_machine):
+    """Hold the clock still: django-ratelimit counts in fixed windows (a minute for link
+    misses), and a window that ended mid-test would reset its count and flake the test."""
+    time_machine.move_to(dt.datetime.now(dt.UTC), tick=False)
+
+
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "right-password-1"

@@ -33,7 +33,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daphne]:
         # Small limits: each failure before a lockout runs the real password hasher
         # (about a second here). tests/test_guessing.py checks the default limits.
         BOOTHSITE_LOGIN_FAILURE_LIMIT="4",
-        BOOTHSITE_PASSCODE_RATE_PER_IP="4/15m",
+        # Windows of a day: django-ratelimit's windows are fixed, and one that ended
+        # while a test runs would reset its count (a flaky test).
+        BOOTHSITE_PASSCODE_RATE_PER_IP="4/d",
+        BOOTHSITE_LINK_MISS_RATE="60/d",
     )
     server.manage("migrate", "--noinput")
     out = server.manage("seed_demo")
