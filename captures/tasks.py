@@ -11,6 +11,7 @@ Either way the capture or strip ends ``failed`` with the error's class in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from billiard.einfo import ExceptionInfo
@@ -28,32 +29,33 @@ RETRY_OPTIONS: dict[str, Any] = {
 }
 
 
-class CaptureRenderTask(Task[Any, None]):
+class RenderTask(Task[Any, None]):
+    """A render task that records its final failure: ``record_failure(first arg, exc)``."""
+
+    #: ``(row id, exception) -> anything``: the service that records the failure.
+    record_failure: Callable[[int, BaseException], object]
+
+    def on_failure(
+        self,
+        exc: Exception,
+        task_id: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        einfo: ExceptionInfo,
+    ) -> None:
+        self.record_failure(int(args[0]), exc)
+
+
+class CaptureRenderTask(RenderTask):
     """Records a final failure on the capture (first argument: its id)."""
 
-    def on_failure(
-        self,
-        exc: Exception,
-        task_id: str,
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        einfo: ExceptionInfo,
-    ) -> None:
-        services.mark_capture_failed(int(args[0]), exc)
+    record_failure = staticmethod(services.mark_capture_failed)
 
 
-class StripRenderTask(Task[Any, None]):
+class StripRenderTask(RenderTask):
     """Records a final failure on the session's pending strips (first argument: its id)."""
 
-    def on_failure(
-        self,
-        exc: Exception,
-        task_id: str,
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        einfo: ExceptionInfo,
-    ) -> None:
-        services.mark_strips_failed(int(args[0]), exc)
+    record_failure = staticmethod(services.mark_strips_failed)
 
 
 @shared_task(base=CaptureRenderTask, **RETRY_OPTIONS)

@@ -31,3 +31,9 @@ def test_a_revoked_booth_shows_the_unpaired_screen(site, pairing_url, browser_fo
     expect(page.locator("#pair-error")).to_have_text(
         "This booth was unpaired or revoked. Pair it again."
     )
+    assert page.locator("#unpaired").is_visible()
+    assert page.locator("#pair-error").inner_text() == (
+        "This booth was unpaired or revoked. Pair it again."
+    )
+    # The kiosk dropped the revoked credentials instead of reconnecting with them.
+    assert page.evaluate("() => localStorage.getItem('boothsite.booth_token')") is None
