@@ -22,6 +22,7 @@ from events.models import (
     IdempotencyKey,
     Membership,
     Organiser,
+    canonical_origin,
 )
 
 
@@ -31,8 +32,48 @@ class MembershipInline(admin.TabularInline[Membership, Organiser]):
     raw_id_fields = ["user"]
 
 
+class OriginsField(forms.Field):
+    """A list of origins typed one per line; each is stored as a browser sends it.
+
+    ``https://Booth.example.com/`` is kept as ``https://booth.example.com``; a line that
+    is not an origin (a path, a wildcard, another scheme) is a form error naming it.
+    """
+
+    widget = forms.Textarea(attrs={"rows": 3, "cols": 60})
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return "\n".join(str(item) for item in value)
+        return value
+
+    def to_python(self, value: Any) -> list[str]:
+        origins: list[str] = []
+        for line in str(value or "").splitlines():
+            if line.strip():
+                origin = canonical_origin(line)
+                if origin not in origins:
+                    origins.append(origin)
+        return origins
+
+
+class OrganiserAdminForm(forms.ModelForm[Organiser]):
+    """The organiser form, with its compat origins one per line.
+
+    No ``Meta``: ``OrganiserAdmin`` supplies the model and its fields.
+    """
+
+    compat_origins = OriginsField(
+        label="Compat origins",
+        required=False,
+        help_text="One origin per line, e.g. https://booth.example.com: pages served from "
+        "it may post to this organiser's booths' /compat/<booth token>/send-mms from a "
+        "browser (CORS). Empty: none.",
+    )
+
+
 @admin.register(Organiser)
 class OrganiserAdmin(admin.ModelAdmin[Organiser]):
+    form = OrganiserAdminForm
     list_display = ["name", "slug", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Self, TypedDict
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
@@ -40,13 +41,96 @@ def default_sms_countries() -> list[str]:
     return []
 
 
+#: At most this many compat origins per organiser, each at most this many characters.
+MAX_COMPAT_ORIGINS = 20
+MAX_ORIGIN_LENGTH = 200
+
+
+def default_compat_origins() -> list[str]:
+    """Return a fresh empty list: no other origin may call the compat endpoint."""
+    return []
+
+
+def canonical_origin(text: str) -> str:
+    """Return ``text`` as the origin a browser sends: ``https://booth.example.com:8443``.
+
+    Lower-cases the scheme and host, drops a default port (80 for http, 443 for https)
+    and one trailing ``/``. Raises ValidationError (with the origin in the message) for
+    anything that is not ``http(s)://host[:port]``: a path, query, fragment, user name,
+    wildcard or another scheme.
+    """
+    value = text.strip()
+    error = ValidationError(
+        "%(origin)s is not an origin: write scheme://host[:port] with no path, "
+        "e.g. https://booth.example.com.",
+        code="invalid_origin",
+        params={"origin": value[:MAX_ORIGIN_LENGTH] or '""'},
+    )
+    if len(value) > MAX_ORIGIN_LENGTH or "*" in value or any(c.isspace() for c in value):
+        raise error
+    parts = urlsplit(value.removesuffix("/"))
+    try:
+        port = parts.port
+    except ValueError:
+        raise error from None
+    scheme = parts.scheme.lower()
+    if (
+        scheme not in {"http", "https"}
+        or not parts.hostname
+        or parts.path
+        or parts.query
+        or parts.fragment
+        or "?" in value
+        or "#" in value
+        or "@" in parts.netloc
+    ):
+        raise error
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    default = {"http": 80, "https": 443}[scheme]
+    return f"{scheme}://{host}" + (f":{port}" if port not in {None, default} else "")
+
+
+def validate_compat_origins(value: object) -> None:
+    """Check that ``value`` is a list of at most MAX_COMPAT_ORIGINS canonical origins.
+
+    Raises ValidationError naming the first bad entry (see ``canonical_origin``), or one
+    written differently from what a browser sends (``https://Booth.example.com/``).
+    """
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        msg = 'Enter a list of origins, e.g. ["https://booth.example.com"].'
+        raise ValidationError(msg, code="invalid_origins")
+    if len(value) > MAX_COMPAT_ORIGINS:
+        msg = f"At most {MAX_COMPAT_ORIGINS} origins."
+        raise ValidationError(msg, code="too_many_origins")
+    for item in value:
+        canonical = canonical_origin(item)
+        if item != canonical:
+            raise ValidationError(
+                "Write %(origin)s as %(canonical)s, as browsers send it.",
+                code="non_canonical_origin",
+                params={"origin": item, "canonical": canonical},
+            )
+
+
 class Organiser(models.Model):
-    """The tenant: a company or person running booths at events."""
+    """The tenant: a company or person running booths at events.
+
+    ``compat_origins`` lists the origins (``https://booth.example.com``) whose pages may
+    call this organiser's booths' ``/compat/<token>/send-mms`` from a browser (CORS).
+    """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
     created_at = models.DateTimeField(default=now, editable=False)
+    compat_origins = models.JSONField(
+        default=default_compat_origins,
+        blank=True,
+        validators=[validate_compat_origins],
+        help_text="Origins of the seed front end's pages allowed to post to this "
+        "organiser's booths' /compat/<booth token>/send-mms from a browser (CORS), e.g. "
+        "https://booth.example.com. Empty: none.",
+    )
 
     class Meta:
         ordering = ["name"]

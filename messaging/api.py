@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import RequestDataTooBig
-from rest_framework import serializers, status
-from rest_framework.exceptions import APIException
-from rest_framework.permissions import AllowAny
+from django.core.files.uploadedfile import UploadedFile
+from django.http import HttpRequest
+from django.utils.cache import patch_vary_headers
+from rest_framework import authentication, exceptions, serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,9 +20,9 @@ from boothsite.parsers import JSONObjectParser
 from captures import imaging
 from captures.access import access_session_for_booth
 from events.access import access_booth_by_token
-from events.drf import BoothAPIView
-from events.exceptions import DomainError
-from messaging import phones, services
+from events.drf import BoothAPIView, BoothRateThrottle, IsBooth
+from events.models import Booth
+from messaging import services
 from messaging.phones import InvalidPhone
 
 
@@ -55,44 +59,167 @@ class ShareSmsView(BoothAPIView):
         )
 
 
+#: The request headers a configured origin may send, and how long a browser may keep the
+#: preflight's answer (seconds).
+CORS_ALLOW_HEADERS = "Content-Type"
+CORS_MAX_AGE = 600
+UNSUPPORTED_MESSAGE = (
+    "Send the phone and image as JSON (application/json) or as a form "
+    "(application/x-www-form-urlencoded or multipart/form-data)."
+)
+NO_PHONE_MESSAGE = "Enter a mobile number with its country code, e.g. 447400123456."
+NO_IMAGE_MESSAGE = "No image was sent."
+SENT_MESSAGE = "Your photo is on its way by SMS."
+
+
+class PathTokenAuthentication(authentication.BaseAuthentication):
+    """Authenticate by the booth token in the URL path (``booth_token``).
+
+    Returns ``(AnonymousUser(), booth)``; an unknown, malformed or revoked token fails
+    with 401 "Invalid booth token.". No cookie is read, so no CSRF token is needed.
+    """
+
+    def authenticate(self, request: Request) -> tuple[AnonymousUser, Booth]:
+        kwargs = (request.parser_context or {}).get("kwargs", {})
+        booth = access_booth_by_token(str(kwargs.get("booth_token", "")))
+        if booth is None:
+            raise exceptions.AuthenticationFailed("Invalid booth token.")
+        return AnonymousUser(), booth
+
+    def authenticate_header(self, request: Request) -> str:
+        return "Booth"
+
+
 class CompatSendMmsView(APIView):
     """The seed front end's ``POST <site>/send-mms`` ``{"phone", "image"}``, done safely.
 
     The booth token is in the path because the seed's browser code cannot send a header.
-    The image becomes a capture in a new session; the guest gets that session's link by
-    SMS through the same limits and ledger as the booth API. Answers the seed's
-    ``{"status": "success" | "error", "message": ...}`` with real HTTP status codes.
+    The body is JSON, ``application/x-www-form-urlencoded`` or ``multipart/form-data``
+    (``image`` a data URL, or a file part), at most ``DATA_UPLOAD_MAX_MEMORY_SIZE``
+    bytes; ``phone`` may be digits with the country code and no plus
+    (``447400123456``). The image becomes a capture in a new session; the guest gets
+    that session's link by SMS through the same limits and ledger as the booth API.
+
+    Answers the seed's ``{"status": "success" | "error", "message": ...}`` for every
+    outcome, with real HTTP status codes: 202, 400, 401, 405, 409, 413, 415, 429 and
+    503 (both with ``Retry-After``). Browsers on an origin listed in the booth's
+    organiser's ``compat_origins`` get CORS headers (the preflight ``OPTIONS`` too);
+    other origins get none, so the browser blocks them.
     """
 
-    authentication_classes: list[Any] = []
-    permission_classes = [AllowAny]
-    parser_classes = [JSONObjectParser]
+    authentication_classes = [PathTokenAuthentication]
+    permission_classes = [IsBooth]
+    throttle_classes = [BoothRateThrottle]
+    parser_classes = [JSONObjectParser, FormParser, MultiPartParser]
+    compat_booth: Booth | None = None
+
+    def perform_authentication(self, request: Request) -> None:
+        super().perform_authentication(request)
+        self.compat_booth = request.auth if isinstance(request.auth, Booth) else None
+
+    def get_throttles(self) -> list[Any]:
+        # A preflight is not a send: only the POST it precedes counts.
+        return [] if self.request.method == "OPTIONS" else super().get_throttles()
+
+    def options(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Response:
+        """Answer a CORS preflight: 204; ``finalize_response`` adds the CORS headers."""
+        return Response(status=status.HTTP_204_NO_CONTENT, headers={"Allow": "POST, OPTIONS"})
 
     def post(self, request: Request, booth_token: str) -> Response:
-        booth = access_booth_by_token(booth_token)
-        if booth is None:
-            return seed_error("Invalid booth token.", status.HTTP_401_UNAUTHORIZED)
-        try:
-            data = request.data
-        except APIException as exc:  # ParseError, UnsupportedMediaType, BodyTooLarge
-            return seed_error(str(exc.detail), exc.status_code)
-        except RequestDataTooBig:
-            return seed_error(imaging.TOO_LARGE_MESSAGE, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        booth = self.compat_booth
+        assert booth is not None  # noqa: S101  (PathTokenAuthentication and IsBooth ran)
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        if declared.isdigit() and int(declared) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            # Before parsing: Django caps a multipart body's fields, not its file parts.
+            raise RequestDataTooBig(imaging.TOO_LARGE_MESSAGE)
+        data = request.data
         phone, image = data.get("phone"), data.get("image")
-        if not isinstance(image, str) or not image:
-            return seed_error("No image was sent.", status.HTTP_400_BAD_REQUEST)
-        try:
-            if not isinstance(phone, str) or not phone:
-                raise InvalidPhone(phones.INVALID_MESSAGE)
-            services.run_booth_session(booth, [image], phone=phone)
-        except imaging.InvalidImage as exc:
-            return seed_error(exc.message, exc.status)
-        except DomainError as exc:
-            return seed_error(exc.message, exc.status_code, headers=exc.headers())
+        payload: bytes | str
+        if isinstance(image, UploadedFile):
+            if image.size is not None and image.size > imaging.MAX_UPLOAD_BYTES:
+                raise imaging.InvalidImage("too_large")
+            payload = image.read()
+        elif isinstance(image, str) and image:
+            payload = image
+        else:
+            return seed_error(NO_IMAGE_MESSAGE, status.HTTP_400_BAD_REQUEST)
+        if not isinstance(phone, str) or not phone.strip():
+            return seed_error(NO_PHONE_MESSAGE, status.HTTP_400_BAD_REQUEST)
+        services.run_booth_session(booth, [payload], phone=phone)
         return Response(
-            {"status": "success", "message": "Your photo is on its way by SMS."},
-            status=status.HTTP_202_ACCEPTED,
+            {"status": "success", "message": SENT_MESSAGE}, status=status.HTTP_202_ACCEPTED
         )
+
+    def handle_exception(self, exc: Exception) -> Response:
+        """Answer every error in the seed's shape, keeping its status and headers.
+
+        DRF's errors (401, 405, 415, 429 with ``Retry-After``, parse errors), Django's
+        upload guards (413), domain errors (their own status, ``Retry-After``) and
+        refused images all become ``{"status": "error", "message": …}``; anything else
+        is a bug and is raised (a logged 500).
+        """
+        if isinstance(exc, imaging.InvalidImage):
+            return seed_error(exc.message, exc.status)
+        if isinstance(exc, exceptions.UnsupportedMediaType):
+            return seed_error(UNSUPPORTED_MESSAGE, exc.status_code)
+        if isinstance(exc, exceptions.MethodNotAllowed):
+            method = self.request.method or "GET"
+            return seed_error(
+                f"Send the photo with POST, not {method}.",
+                exc.status_code,
+                headers={"Allow": "POST, OPTIONS"},
+            )
+        response = super().handle_exception(exc)
+        response.data = {"status": "error", "message": error_message(response.data)}
+        return response
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        patch_vary_headers(response, ["Origin"])
+        origin = request.headers.get("Origin", "")
+        booth = self.compat_booth
+        if origin and booth is not None and origin in (booth.organiser.compat_origins or []):
+            for name, value in cors_headers(origin, request).items():
+                response[name] = value
+        return response
+
+
+def cors_headers(origin: str, request: Request) -> dict[str, str]:
+    """Return the CORS headers granting ``origin`` (a configured one) this request.
+
+    Every answer names the origin (never ``*``, never credentials) and exposes
+    ``Retry-After``; a preflight also allows POST with ``Content-Type``, for
+    ``CORS_MAX_AGE`` seconds, and a page on a public address may reach a booth laptop on
+    a private one (Chrome's Private Network Access).
+    """
+    headers = {
+        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Expose-Headers": "Retry-After",
+    }
+    if request.method == "OPTIONS":
+        headers |= {
+            "Access-Control-Allow-Methods": "POST",
+            "Access-Control-Allow-Headers": CORS_ALLOW_HEADERS,
+            "Access-Control-Max-Age": str(CORS_MAX_AGE),
+        }
+        if request.headers.get("Access-Control-Request-Private-Network") == "true":
+            headers["Access-Control-Allow-Private-Network"] = "true"
+    return headers
+
+
+def error_message(data: Any) -> str:
+    """Return the first message of a DRF error body (``{"detail": …}`` or field errors)."""
+    if isinstance(data, dict):
+        if "detail" in data:
+            return error_message(data["detail"])
+        for value in data.values():
+            return error_message(value)
+        return "Bad request."
+    if isinstance(data, list | tuple):
+        return error_message(data[0]) if data else "Bad request."
+    return str(data)
 
 
 def seed_error(message: str, code: int, headers: dict[str, str] | None = None) -> Response:

@@ -1,4 +1,8 @@
-"""CSRF and CORS (RELIABILITY 63): sessions need a token, booth tokens do not, no CORS."""
+"""CSRF and CORS (RELIABILITY 63): sessions need a token, booth tokens do not.
+
+CORS is granted only on the seed's compat endpoint, to the origins the booth's organiser
+lists (``Organiser.compat_origins``): never ``*``, never with credentials.
+"""
 
 from __future__ import annotations
 
@@ -54,4 +58,20 @@ def test_no_cross_origin_access_is_granted(tenant_a, path):
     for method in (client.get, client.options):
         response = method(path, HTTP_ORIGIN="https://evil.example")
         assert "Access-Control-Allow-Origin" not in response
+        assert "Access-Control-Allow-Credentials" not in response
+
+
+def test_only_the_compat_endpoint_grants_cors_and_only_to_configured_origins(tenant_a):
+    tenant_a.organiser.compat_origins = ["https://booth.example.com"]
+    tenant_a.organiser.save()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Booth {tenant_a.token}")
+    me = client.options("/api/v1/booth/me/", HTTP_ORIGIN="https://booth.example.com")
+    assert "Access-Control-Allow-Origin" not in me
+    compat = f"/compat/{tenant_a.token}/send-mms"
+    for origin, granted in (("https://booth.example.com", True), ("https://evil.example", False)):
+        response = APIClient().options(
+            compat, HTTP_ORIGIN=origin, HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST"
+        )
+        assert response.get("Access-Control-Allow-Origin") == (origin if granted else None)
         assert "Access-Control-Allow-Credentials" not in response

@@ -32,15 +32,19 @@ def share(client, session, phone):
     ("phone", "message"),
     [
         ("", "Enter a mobile number."),
-        ("07400123456", INVALID),
+        ("07400123456", phones.NATIONAL_MESSAGE),
         ("+4474001234567890", INVALID),
-        ("+447700900123", INVALID),
+        ("+447700901000", INVALID),
         ("+00447400123456", INVALID),
         ("+447400123456\n", INVALID),
         ("+447400;123456", INVALID),
         ("+44 seven", INVALID),
         ("+449098790000", "This number cannot receive SMS from this service."),
-        ("+33612345678", "SMS to FR is not enabled for this event."),
+        (
+            "+33612345678",
+            "SMS to FR numbers is not enabled on this site. "
+            "Its operator can allow FR in BOOTHSITE_SMS_COUNTRIES.",
+        ),
     ],
 )
 def test_bad_phone_is_400_and_nothing_is_queued(booth_client_a, session_a, phone, message):
@@ -164,3 +168,18 @@ def test_admin_ledger_is_read_only(admin_client_logged_in, booth_client_a, sessi
     admin_client_logged_in.post(f"{url}{sms.pk}/change/", {"body": "changed"})
     sms.refresh_from_db()
     assert sms.body != "changed"
+
+
+def test_a_drama_number_is_shared_to_with_the_console_gateway(booth_client_a, session_a, settings):
+    settings.BOOTHSITE_SMS_GATEWAY = "console"
+    response = share(booth_client_a, session_a, "447700900123")
+    assert response.status_code == 202
+    assert SmsMessage.objects.get().to == "+447700900123"
+
+
+def test_a_drama_number_is_refused_with_the_vonage_gateway(booth_client_a, session_a, settings):
+    settings.BOOTHSITE_SMS_GATEWAY = "vonage"
+    response = share(booth_client_a, session_a, "+447700900123")
+    assert response.status_code == 400
+    assert response.json() == {"phone": [phones.FICTIONAL_MESSAGE]}
+    assert SmsMessage.objects.count() == 0
