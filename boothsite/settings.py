@@ -2,9 +2,11 @@
 
 ``DEBUG=true`` and nothing else gives the embedded default: a SQLite file, the in-memory
 channel layer, Celery tasks run in-process, local file storage and the console SMS
-gateway (``bin/run`` sets it). DEBUG is false when unset: that is production, which needs
-the variables listed in ``.env.example``; a missing or weak production value stops
-start-up with ImproperlyConfigured naming the variable.
+gateway (``bin/run`` sets it). ``BOOTHSITE_EMBEDDED=true`` gives the same defaults with
+DEBUG off, for one laptop serving a party (``bin/run --lan``): guests get the styled
+error pages and secure cookies, never a technical page. DEBUG is false when unset: that
+is production, which needs the variables listed in ``.env.example``; a missing or weak
+production value stops start-up with ImproperlyConfigured naming the variable.
 """
 
 from __future__ import annotations
@@ -39,11 +41,17 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # Off unless DEBUG=true (RELIABILITY 61): an unset DEBUG means production, whose checks
 # below then name the first missing variable. bin/run and the tests set DEBUG=true.
 DEBUG = env_bool("DEBUG", default=False)
-PRODUCTION_WHEN = "when DEBUG is false (the default; set DEBUG=true for development)"
+# The embedded defaults (SQLite, in-memory layer, eager tasks, local files, console SMS)
+# without the production checks: with DEBUG on, or on purpose for one laptop (LAN mode).
+EMBEDDED = env_bool("BOOTHSITE_EMBEDDED", default=DEBUG)
+PRODUCTION_WHEN = (
+    "when DEBUG is false (the default; set DEBUG=true for development, or "
+    "BOOTHSITE_EMBEDDED=true for one laptop)"
+)
 
 
 def _development_secret_key() -> str:
-    """Return a per-checkout random key kept in ``.secret_key`` (DEBUG only, never committed)."""
+    """Return a per-checkout random key kept in ``.secret_key`` (embedded only, never committed)."""
     path = BASE_DIR / ".secret_key"
     if not path.exists():
         path.write_text(secrets.token_urlsafe(50), encoding="utf-8")
@@ -52,22 +60,23 @@ def _development_secret_key() -> str:
 
 
 SECRET_KEY = env_secret("SECRET_KEY")
-if not DEBUG:
+if not EMBEDDED:
     require("SECRET_KEY", SECRET_KEY, when=PRODUCTION_WHEN)
+if SECRET_KEY and not DEBUG:
     require_strong_secret_key("SECRET_KEY", SECRET_KEY)
 if not SECRET_KEY:
     SECRET_KEY = _development_secret_key()
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
-if not DEBUG and not env_list("ALLOWED_HOSTS"):
+if not EMBEDDED and not env_list("ALLOWED_HOSTS"):
     require("ALLOWED_HOSTS", "", when=PRODUCTION_WHEN)
 
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-if not DEBUG:
+if not EMBEDDED:
     require("SITE_URL", env_str("SITE_URL"), when=PRODUCTION_WHEN)
-    if not SITE_URL.startswith("https://"):
-        msg = "SITE_URL must start with https:// when DEBUG is false."
-        raise ImproperlyConfigured(msg)
+if not DEBUG and not SITE_URL.startswith("https://"):
+    msg = "SITE_URL must start with https:// when DEBUG is false."
+    raise ImproperlyConfigured(msg)
 
 INSTALLED_APPS = [
     "daphne",
@@ -120,7 +129,7 @@ TEMPLATES = [
 
 # Database: a SQLite file unless DATABASE_URL is set (PostgreSQL in production).
 DATABASE_URL = env_str("DATABASE_URL")
-if not DEBUG:
+if not EMBEDDED:
     require("DATABASE_URL", DATABASE_URL, when=PRODUCTION_WHEN)
 # PostgreSQL goes through Django's psycopg pool (RELIABILITY 69). Daphne runs each
 # request's sync code on a thread of its own, and persistent connections (CONN_MAX_AGE
@@ -181,14 +190,15 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# In development whitenoise serves straight from the app folders (no collectstatic).
-WHITENOISE_USE_FINDERS = DEBUG
+# In development and on one laptop whitenoise serves straight from the app folders (no
+# collectstatic).
+WHITENOISE_USE_FINDERS = EMBEDDED
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # Redis: channel layer, Celery broker and the shared cache when REDIS_URL is set.
 REDIS_URL = env_str("REDIS_URL")
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
-if not DEBUG:
+if not EMBEDDED:
     require("REDIS_URL", REDIS_URL or CELERY_BROKER_URL, when=PRODUCTION_WHEN)
 # With no broker, tasks run in-process (eagerly) so a clone works out of the box.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
@@ -320,7 +330,7 @@ STORAGES: dict[str, Any] = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
+            if EMBEDDED
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
@@ -334,7 +344,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FILES = 5
 
 # SMS: the console gateway records and prints messages; "vonage" sends them for real.
-BOOTHSITE_SMS_GATEWAY = env_str("BOOTHSITE_SMS_GATEWAY", "console" if DEBUG else "vonage")
+BOOTHSITE_SMS_GATEWAY = env_str("BOOTHSITE_SMS_GATEWAY", "console" if EMBEDDED else "vonage")
 if BOOTHSITE_SMS_GATEWAY not in {"console", "vonage"}:
     msg = f'BOOTHSITE_SMS_GATEWAY must be "console" or "vonage", not {BOOTHSITE_SMS_GATEWAY!r}.'
     raise ImproperlyConfigured(msg)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from boothsite import views as site_views
 from captures import api as capture_api
 from captures import public_views
 from events import api as event_api
@@ -54,4 +55,5 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("robots.txt", public_views.robots_txt, name="robots"),
+    path("favicon.ico", site_views.favicon, name="favicon"),
 ]

@@ -1,14 +1,23 @@
 // Boothsite kiosk: pairing, live preview, smile scoring over a WebSocket, countdown and
 // auto snaps, uploads that survive a lost connection (IndexedDB), sharing by QR or SMS.
+//
+// A session's life: Start → (auto mode) a "Get ready" 3-2-1, then frames stream for the
+// smile score → every snap, by smile or by the Snap button, shows a count and the flash
+// → once the session's snaps are taken (the event's captures_per_session) frames stop
+// and no snap is tried → the share screen → Done (or idle) → the attract screen.
 "use strict";
 (function () {
   const TOKEN_KEY = "boothsite.booth_token";
   const IDLE_MS = 60000;
   const FRAME_MS = 250;
+  const GET_READY_STEPS = 3; // "Get ready" 3-2-1, one a second, before auto mode arms
+  const SMILE_CUE_MS = 350; // a smile's snap counts 3-2-1 too, quicker: the smile is there
   const $ = (id) => document.getElementById(id);
   const state = {
     token: localStorage.getItem(TOKEN_KEY), booth: null, session: null, taken: 0,
     socket: null, lastScore: 0, snapping: false, idleTimer: null, frameTimer: null,
+    armed: false, // auto mode is on and its get-ready count is over: frames stream
+    cue: { run: 0, kind: null }, // the count on screen ("get-ready" or "snap"), if any
   };
 
   // ---- small helpers ----------------------------------------------------------------
@@ -16,6 +25,7 @@
     for (const el of document.querySelectorAll(".screen")) el.hidden = el.id !== id;
   }
   function say(text) { $("booth-status").textContent = text || ""; }
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
   function el(tag, attrs, children) {
     const node = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
@@ -226,7 +236,7 @@
       state.lastScore = message.score;
       $("meter-fill").style.width = Math.round(message.score * 100) + "%";
     } else if (message.type === "trigger") {
-      if (state.session && $("auto").checked && !state.snapping) snap("smile");
+      if (autoLive()) snap("smile");
     } else if (message.type === "capture.ready") {
       if (state.session && message.session === state.session.id) refreshSession();
     } else if (message.type === "camera") {
@@ -241,14 +251,19 @@
       applyCamera(booth.camera);
     } catch (e) { /* offline: keep the settings we have */ }
   }
+  // Frames go out only while a smile can snap: a session still taking photos, auto mode
+  // on and armed, no snap under way. Not on the attract or share screens, not during a
+  // count, not once the session's photos are all taken.
+  function autoLive() {
+    return sessionOpen() && state.armed && $("auto").checked && !state.snapping;
+  }
   function streamFrames() {
     clearInterval(state.frameTimer);
     state.frameTimer = setInterval(async () => {
       const socket = state.socket;
-      if (!socket || socket.readyState !== WebSocket.OPEN || !state.session || state.snapping) return;
-      if (!$("auto").checked || socket.bufferedAmount > 0) return;
+      if (!socket || socket.readyState !== WebSocket.OPEN || !autoLive() || socket.bufferedAmount > 0) return;
       const frame = await grab(640, 0.7);
-      if (frame) socket.send(await frame.arrayBuffer());
+      if (frame && autoLive() && socket.readyState === WebSocket.OPEN) socket.send(await frame.arrayBuffer());
     }, FRAME_MS);
   }
 
@@ -258,8 +273,10 @@
     state.idleTimer = setTimeout(toAttract, IDLE_MS);
   }
   function toAttract() {
+    cancelCue();
     state.session = null;
     state.taken = 0;
+    state.armed = false;
     for (const id of ["drawer", "share-drawer", "qr"]) $(id).replaceChildren();
     $("strip-box").replaceChildren(el("p", { id: "strip-status" }, ["Making your strip…"]));
     $("phone").value = "";
@@ -278,51 +295,98 @@
       return;
     }
     state.taken = 0;
+    state.armed = false;
     $("attract").hidden = true;
     $("live-controls").hidden = false;
     $("auto").checked = Boolean(state.booth.event && state.booth.event.auto_snap);
+    $("meter-fill").style.width = "0";
     $("meter-mark").style.left = Math.round(state.session.event.smile_threshold * 100) + "%";
     updateShotsLeft();
-    say($("auto").checked ? "Smile, or press Snap!" : "Press Snap when you are ready.");
+    if ($("auto").checked) armAuto();
+    else say("Press Snap when you are ready.");
+  }
+  // The session still takes photos: started, and fewer taken than the event allows.
+  function sessionOpen() {
+    return Boolean(state.session) && state.taken < state.session.event.captures_per_session;
   }
   function updateShotsLeft() {
     const left = state.session.event.captures_per_session - state.taken;
     $("shots-left").textContent = left + (left === 1 ? " photo left" : " photos left");
   }
-  async function countdown(seconds) {
+  // The one count a guest watches, in #countdown: "Get ready" 3-2-1 before auto mode
+  // arms, and a count before every snap. Resolves true when it ran to the end, false
+  // when a newer count, Done or the end of the session cancelled it.
+  async function cue(kind, label, steps, stepMs) {
+    const run = state.cue.run + 1;
+    state.cue = { run, kind };
     const box = $("countdown");
-    box.hidden = false;
-    for (let s = seconds; s > 0; s--) {
-      box.textContent = s;
-      await new Promise((r) => setTimeout(r, 1000));
+    $("countdown-label").textContent = label;
+    box.classList.toggle("get-ready", kind === "get-ready");
+    for (let step = Math.max(1, steps); step > 0; step--) {
+      $("countdown-number").textContent = step;
+      box.hidden = false;
+      await sleep(stepMs);
+      if (state.cue.run !== run) return false;
     }
     box.hidden = true;
+    state.cue = { run, kind: null };
+    return true;
+  }
+  function cancelCue() {
+    state.cue = { run: state.cue.run + 1, kind: null };
+    $("countdown").hidden = true;
+  }
+  // Auto mode arms after the get-ready count, so a guest can pose before a smile snaps.
+  async function armAuto() {
+    state.armed = false;
+    if (!sessionOpen() || !$("auto").checked || state.snapping) return;
+    say("Get ready…");
+    const counted = await cue("get-ready", "Get ready", GET_READY_STEPS, 1000);
+    if (!counted || !sessionOpen() || !$("auto").checked || state.snapping) return;
+    state.armed = true;
+    say("Smile, or press Snap!");
+  }
+  function autoChanged() {
+    if (!state.session) return;
+    resetIdle();
+    if ($("auto").checked) return armAuto();
+    state.armed = false;
+    if (state.cue.kind === "get-ready") cancelCue();
+    say("Press Snap when you are ready.");
   }
   async function snap(trigger) {
-    if (!state.session || state.snapping) return;
+    if (!sessionOpen() || state.snapping) return;
+    const session = state.session;
     state.snapping = true;
+    state.armed = false;
     $("snap").disabled = true;
     resetIdle();
+    let more = false;
     try {
-      if (trigger === "countdown") await countdown(state.session.event.countdown_seconds);
+      const smile = trigger === "smile";
+      const steps = smile ? 3 : session.event.countdown_seconds;
+      if (!(await cue("snap", "", steps, smile ? SMILE_CUE_MS : 1000)) || state.session !== session) return;
       $("flash").hidden = false;
       setTimeout(() => { $("flash").hidden = true; }, 250);
       const blob = await grab(1920, 0.92);
-      const item = { blob, trigger, smile: trigger === "smile" ? state.lastScore : null };
+      const item = { blob, trigger, smile: smile ? state.lastScore : null };
       const shot = el("li", { class: "shot pending" }, [el("img", { src: URL.createObjectURL(blob), alt: "Snap " + (state.taken + 1) })]);
       $("drawer").append(shot);
       state.taken += 1;
       updateShotsLeft();
-      const capture = await send("sessions/" + state.session.id + "/captures/", item);
+      const capture = await send("sessions/" + session.id + "/captures/", item);
       shot.dataset.capture = capture ? capture.id : "";
       if (capture) waitForVariants(capture.id, 0);
+      if (state.session !== session) return; // Done or idle while it uploaded
       say(capture ? "Got it!" : "Saved on this booth; it will upload when the connection is back.");
-      if (state.taken >= state.session.event.captures_per_session) await finish();
+      more = sessionOpen();
+      if (!more) await finish();
     } catch (e) {
       say(e.message);
     } finally {
       state.snapping = false;
       $("snap").disabled = false;
+      if (more) armAuto();
     }
   }
   async function refreshSession() {
@@ -394,9 +458,13 @@
     if (session && session.ready) {
       const box = $("strip-box");
       box.replaceChildren();
+      // A wide strip (horizontal_4) takes the width, a tall one (classic_2x6) the height
+      // left: the share screen's CSS lays out one or both without scrolling.
       for (const strip of session.strips) {
         if (strip.status !== "ready") continue;
-        box.append(el("a", { href: strip.url, download: "" }, [el("img", { src: strip.thumbnail_url, alt: "Your photo strip", class: "strip-image" })]));
+        const shape = strip.width >= strip.height ? "strip-wide" : "strip-tall";
+        const image = el("img", { src: strip.thumbnail_url, alt: "Your photo strip", class: "strip-image", width: strip.width, height: strip.height });
+        box.append(el("a", { href: strip.url, download: "", class: "strip-link " + shape }, [image]));
       }
       if (session.strips.some((strip) => strip.status === "failed")) {
         box.append(el("p", { id: "strip-status", role: "status" }, ["Sorry, your strip could not be made. Your photos are all on your link."]));
@@ -449,7 +517,9 @@
     }
     const event = state.booth.event;
     $("event-name").textContent = event ? event.name : "This booth is not assigned to an event.";
-    $("welcome").textContent = event ? event.welcome_text : "Ask the organiser to assign an event.";
+    const welcome = event ? event.welcome_text : "Ask the organiser to assign an event.";
+    $("welcome").textContent = welcome;
+    $("welcome").classList.toggle("long", welcome.length > 24);
     if (event) document.documentElement.style.setProperty("--accent", event.brand_color);
     showLogo(event);
     $("start").disabled = !event;
@@ -476,6 +546,7 @@
   });
   $("start").addEventListener("click", startSession);
   $("snap").addEventListener("click", () => snap("countdown"));
+  $("auto").addEventListener("change", autoChanged);
   $("sms-form").addEventListener("submit", sendSms);
   $("done").addEventListener("click", toAttract);
   window.addEventListener("online", flushQueue);

@@ -81,6 +81,35 @@ def test_embedded_default_needs_only_debug_true():
     assert result.returncode == 0, result.stderr
 
 
+def test_embedded_with_debug_off_serves_one_laptop_with_styled_pages(tmp_path):
+    """LAN mode (bin/run --lan): the embedded defaults with DEBUG off, no production values.
+
+    Guests get the styled 404, not Django's technical page, and cookies are Secure.
+    """
+    code = (
+        "from django.conf import settings; from django.test import Client; "
+        "r = Client().get('/s/no-such-link/', secure=True); "
+        "print('DEBUG', settings.DEBUG, settings.SESSION_COOKIE_SECURE, "
+        "settings.BOOTHSITE_SMS_GATEWAY, settings.DATABASES['default']['ENGINE']); "
+        "print('STATUS', r.status_code, b\"We can't find that page\" in r.content, "
+        "b'URLconf' in r.content)"
+    )
+    values = {
+        "DEBUG": "false",
+        "BOOTHSITE_EMBEDDED": "true",
+        "SITE_URL": "https://192.0.2.2:8000",
+        "ALLOWED_HOSTS": "192.0.2.2,testserver",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "MEDIA_ROOT": str(tmp_path / "media"),
+    }
+    assert run_manage("migrate", "-v", "0", env_vars=values).returncode == 0
+    result = run_manage("shell", "-c", code, env_vars=values)
+    assert result.returncode == 0, result.stderr
+    assert "DEBUG False True console django.db.backends.sqlite3" in result.stdout
+    assert "STATUS 404 True False" in result.stdout
+    assert run_manage("seed_demo", env_vars=values).returncode == 0
+
+
 def test_nothing_set_is_production_and_says_how_to_develop():
     """An unset DEBUG is production (RELIABILITY 61): no debug pages, no fallback key."""
     result = run_manage("check", env_vars={})

@@ -14,7 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -153,23 +153,32 @@ class Site:
             db.execute(f"UPDATE events_event SET {assignments}", tuple(fields.values()))  # noqa: S608
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
-    port = free_port()
+def site_env(folder: Path, port: int, **overrides: str) -> dict[str, str]:
+    """The environment of a test daphne: embedded defaults on ``folder``'s own files.
+
+    The machine's database, Redis, broker and Boothsite variables are dropped; DEBUG is
+    on and ``SITE_URL`` is ``http://127.0.0.1:<port>`` unless ``overrides`` say otherwise.
+    """
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("DATABASE_", "REDIS_", "CELERY_", "BOOTHSITE_", "VONAGE_"))
     }
-    env |= {
+    return env | {
         "DJANGO_SETTINGS_MODULE": "boothsite.settings",
         "DEBUG": "true",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "MEDIA_ROOT": str(tmp_path / "media"),
+        "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
+        "MEDIA_ROOT": str(folder / "media"),
         "SITE_URL": f"http://127.0.0.1:{port}",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        **overrides,
     }
-    running = Site(tmp_path, port, env)
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    port = free_port()
+    running = Site(tmp_path, port, site_env(tmp_path, port))
     running.manage("migrate", "--noinput")
     running.start()
     yield running
@@ -222,45 +231,201 @@ def screenshot(page: Any, name: str) -> None:
     page.screenshot(path=str(SCREENS / f"{name}.png"))
 
 
-#: The kiosk's target screens: a 1280x800 tablet (the default) and a 1920x1080 display.
-VIEWPORTS = {"1280x800": (1280, 800), "1920x1080": (1920, 1080)}
+#: The kiosk's target screens: tablets both ways up, a small laptop and a 1080p display.
+VIEWPORTS = {
+    "1280x800": (1280, 800),
+    "1024x768": (1024, 768),
+    "768x1024": (768, 1024),
+    "1920x1080": (1920, 1080),
+}
 
-_LAYOUT = """(selectors) => {
+_LAYOUT = """([selectors, apart]) => {
   const root = document.documentElement;
+  const rect = (node) => {
+    const box = node.getBoundingClientRect();
+    return [box.left, box.top, box.right, box.bottom, box.width * box.height];
+  };
+  const name = (node) => node.id || node.className || node.tagName;
+  const clips = (node) => {
+    const style = getComputedStyle(node);
+    return style.overflowX !== "visible" || style.overflowY !== "visible";
+  };
   const boxes = {};
+  const clipped = [];
   for (const selector of selectors) {
-    const node = document.querySelector(selector);
-    const box = node ? node.getBoundingClientRect() : null;
-    boxes[selector] = box && [box.left, box.top, box.right, box.bottom, box.width * box.height];
+    boxes[selector] = [...document.querySelectorAll(selector)].map((node) => {
+      const [left, top, right, bottom] = rect(node);
+      for (let up = node.parentElement; up && up !== document.body; up = up.parentElement) {
+        if (!clips(up)) continue;
+        const [l, t, r, b] = rect(up);
+        if (left < l - 1 || top < t - 1 || right > r + 1 || bottom > b + 1) {
+          clipped.push(selector + " inside " + name(up));
+        }
+      }
+      return rect(node);
+    });
+  }
+  const nodes = apart.flatMap((s) => [...document.querySelectorAll(s)].map((n) => [s, n]));
+  const overlaps = [];
+  for (const [i, [sa, a]] of nodes.entries()) {
+    for (const [sb, b] of nodes.slice(i + 1)) {
+      if (a.contains(b) || b.contains(a)) continue;
+      const [al, at, ar, ab] = rect(a);
+      const [bl, bt, br, bb] = rect(b);
+      if (Math.min(ar, br) - Math.max(al, bl) > 1 && Math.min(ab, bb) - Math.max(at, bt) > 1) {
+        overlaps.push(sa + " / " + sb);
+      }
+    }
   }
   const sideways = [...document.querySelectorAll(".screen:not([hidden]) *")]
     .filter((node) => node.scrollWidth > node.clientWidth + 1)
     .filter((node) => getComputedStyle(node).overflowX !== "visible")
-    .map((node) => node.id || node.className || node.tagName);
-  return { scrollWidth: root.scrollWidth, clientWidth: root.clientWidth, boxes, sideways };
+    .map(name);
+  return {
+    scrollWidth: Math.max(root.scrollWidth, document.body.scrollWidth),
+    scrollHeight: Math.max(root.scrollHeight, document.body.scrollHeight),
+    width: window.innerWidth, height: window.innerHeight,
+    boxes, clipped, overlaps, sideways,
+  };
 }"""
 
 
-def check_screen(page: Any, name: str, fully_visible: tuple[str, ...]) -> None:
-    """Screenshot ``name`` at each of ``VIEWPORTS`` and check that the layout holds.
+def check_screen(
+    page: Any,
+    name: str,
+    fully_visible: tuple[str, ...],
+    *,
+    apart: tuple[str, ...] = (),
+    check: Callable[[Any, str], None] | None = None,
+) -> None:
+    """Screenshot ``name`` at each of ``VIEWPORTS`` and check that the screen fits.
 
-    At each size: the page does not scroll sideways, no element on the screen scrolls
-    its content sideways, and each of ``fully_visible`` is on screen in full, without
-    scrolling. The 1280x800 shot is ``<name>.png``, the others ``<name>-<size>.png``.
+    At each size: the page scrolls neither down nor sideways, no element on the screen
+    scrolls its content sideways, every element matching each of ``fully_visible`` is
+    on screen in full (not cut by the viewport or by a clipping ancestor), the elements
+    matching ``apart`` do not overlap one another, and ``check(page, size)`` (if given)
+    passes. The shots are ``<name>-<width>x<height>.png`` in ``SCREENS``. The viewport
+    is 1280x800 again afterwards.
     """
     for label, (width, height) in VIEWPORTS.items():
         page.set_viewport_size({"width": width, "height": height})
         page.wait_for_timeout(150)  # let transitions (the smile meter) settle
-        layout = page.evaluate(_LAYOUT, list(fully_visible))
+        layout = page.evaluate(_LAYOUT, [list(fully_visible), list(apart)])
         where = f"{name} at {label}"
-        assert layout["scrollWidth"] <= layout["clientWidth"], f"{where} scrolls sideways"
+        screenshot(page, f"{name}-{label}")
+        assert (layout["width"], layout["height"]) == (width, height), where
+        assert layout["scrollWidth"] <= width, f"{where} scrolls sideways"
+        assert layout["scrollHeight"] <= height, (
+            f"{where} scrolls down: {layout['scrollHeight']} px"
+        )
         assert layout["sideways"] == [], f"{where}: content overflows sideways"
-        for selector, box in layout["boxes"].items():
-            assert box, f"{where}: {selector} is missing"
-            left, top, right, bottom, area = box
-            assert area > 0, f"{where}: {selector} has no size"
-            assert min(left, top) >= 0, f"{where}: {selector} starts off screen: {box}"
-            assert right <= width, f"{where}: {selector} is cut on the right: {box}"
-            assert bottom <= height, f"{where}: {selector} is cut at the bottom: {box}"
-        screenshot(page, name if label == "1280x800" else f"{name}-{label}")
+        assert layout["clipped"] == [], f"{where}: cut off"
+        assert layout["overlaps"] == [], f"{where}: overlapping"
+        for selector, boxes in layout["boxes"].items():
+            assert boxes, f"{where}: {selector} is missing"
+            for box in boxes:
+                left, top, right, bottom, area = box
+                assert area > 0, f"{where}: {selector} has no size"
+                assert min(left, top) >= 0, f"{where}: {selector} starts off screen: {box}"
+                assert right <= width, f"{where}: {selector} is cut on the right: {box}"
+                assert bottom <= height, f"{where}: {selector} is cut at the bottom: {box}"
+        if check is not None:
+            check(page, label)
     page.set_viewport_size({"width": 1280, "height": 800})
+
+
+_CONTRAST = """(selector) => {
+  const channels = (colour) => colour.match(/[\\d.]+/g).map(Number);
+  const node = document.querySelector(selector);
+  const [r, g, b, a = 1] = channels(getComputedStyle(node).color);
+  let ground = [0, 0, 0];  // the kiosk's screen behind everything
+  const layers = [];
+  for (let up = node; up; up = up.parentElement) layers.push(getComputedStyle(up).backgroundColor);
+  for (const layer of layers.reverse()) {
+    const [lr, lg, lb, la = 1] = channels(layer);
+    ground = [lr, lg, lb].map((c, i) => c * la + ground[i] * (1 - la));
+  }
+  const text = [r, g, b].map((c, i) => c * a + ground[i] * (1 - a));
+  const luminance = (rgb) => {
+    const [lr, lg, lb] = rgb.map((c) => {
+      const s = c / 255;
+      return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * lr + 0.7152 * lg + 0.0722 * lb;
+  };
+  const [hi, lo] = [luminance(text), luminance(ground)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}"""
+
+
+def contrast_ratio(page: Any, selector: str) -> float:
+    """Return the WCAG contrast ratio (1 to 21) of ``selector``'s text on its background.
+
+    The background is the element's and its ancestors' background colours laid over one
+    another (alpha included) on black; background images are not looked at.
+    """
+    return float(page.evaluate(_CONTRAST, selector))
+
+
+#: Pages for people (guests' phones, organisers' laptops): a 390x844 phone and a laptop.
+PAGE_VIEWPORTS = {"390x844": (390, 844), "1280x800": (1280, 800)}
+
+_FITS = """(mayScroll) => {
+  const root = document.documentElement;
+  const width = root.clientWidth;
+  const name = (node) => node.tagName.toLowerCase() + (node.id ? "#" + node.id : "")
+    + (node.classList.length ? "." + [...node.classList].join(".") : "");
+  const clips = (node) => getComputedStyle(node).overflowX !== "visible";
+  const allowed = (node) => mayScroll.some((selector) => node.matches(selector));
+  const outside = [];
+  const scrolling = [];
+  for (const node of document.body.querySelectorAll("*")) {
+    const box = node.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0) continue;
+    if (clips(node) && node.scrollWidth > node.clientWidth + 1 && !allowed(node)) {
+      scrolling.push(name(node) + " " + node.scrollWidth + ">" + node.clientWidth);
+    }
+    let parent = node.parentElement;
+    while (parent && parent !== document.body && !clips(parent)) parent = parent.parentElement;
+    const clipped = parent && parent !== document.body;
+    if (!clipped && (box.right > width + 0.5 || box.left < -0.5)) {
+      outside.push(name(node) + " " + Math.round(box.left) + ".." + Math.round(box.right));
+    }
+  }
+  return { scrollWidth: root.scrollWidth, clientWidth: width, outside, scrolling };
+}"""
+
+
+def check_fits(
+    page: Any,
+    url: str,
+    name: str,
+    *,
+    may_scroll: tuple[str, ...] = (),
+    open_page: Callable[[Any], Any] | None = None,
+) -> list[int]:
+    """Open ``url`` at each of ``PAGE_VIEWPORTS``, check it fits its width, screenshot it.
+
+    At each size the page does not scroll sideways, nothing sticks out past the right
+    or left edge, and no element scrolls its content sideways except those matching
+    ``may_scroll`` (a wide table in a box of its own). ``open_page(page)``, when given,
+    opens the page instead of ``page.goto(url)`` and returns its response. Full-page
+    shots go to ``test-artifacts/screens/<name>-<size>.png``. Returns the HTTP status
+    of each opening, in ``PAGE_VIEWPORTS`` order.
+    """
+    statuses = []
+    for label, (width, height) in PAGE_VIEWPORTS.items():
+        page.set_viewport_size({"width": width, "height": height})
+        response = open_page(page) if open_page else page.goto(url)
+        statuses.append(response.status if response else 0)
+        layout = page.evaluate(_FITS, list(may_scroll))
+        where = f"{name} at {label}"
+        assert layout["scrollWidth"] <= layout["clientWidth"], (
+            f"{where} scrolls sideways: {layout['scrollWidth']} px wide; {layout['outside']}"
+        )
+        assert layout["outside"] == [], f"{where}: sticks out sideways"
+        assert layout["scrolling"] == [], f"{where}: content scrolls sideways"
+        SCREENS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENS / f"{name}-{label}.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    return statuses
