@@ -1,19 +1,23 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
+import events.converters  # noqa: F401  (registers the <event:…> converter)
 from captures import public_views, views
 
 app_name = "captures"
 
 urlpatterns = [
+    path("", include("captures.settings_urls")),
+    path("", include("captures.moderation_urls")),
+    path("", include("captures.monitor_urls")),
     path("s/<str:share_token>/", public_views.session_page, name="share"),
     path("s/<str:share_token>/photos.zip", public_views.session_zip, name="share-zip"),
     path("g/<str:gallery_token>/", public_views.gallery_page, name="gallery"),
     path("booth/", public_views.booth_page, name="booth"),
     path("media/<path:name>", public_views.media, name="media"),
     path(
-        "console/<slug:organiser_slug>/<slug:event_slug>/branding/",
+        "console/<slug:organiser_slug>/<event:event_slug>/branding/",
         views.event_branding,
         name="event-branding",
     ),
