@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from tests.browser.conftest import check_screen, write_logo
@@ -32,8 +33,19 @@ CONTROLS = ("#preview", ".meter", "#auto", "#snap", "#shots-left")
 
 @contextmanager
 def clock_held(page: Any) -> Iterator[None]:
-    """Hold the page's timers (its countdowns) still inside the block, then let them run."""
-    page.clock.pause_at(page.evaluate("Date.now()") / 1000 + 0.001)
+    """Hold the page's timers (its countdowns) still inside the block, then let them run.
+
+    ``pause_at`` refuses a time already past, and the page's clock runs on between
+    reading it and pausing (by more than a millisecond on a loaded machine): each retry
+    pauses a little further ahead, never as far as a count's next one-second step.
+    """
+    for ahead in (0.001, 0.02, 0.05, 0.1, 0.2):
+        try:
+            page.clock.pause_at(page.evaluate("Date.now()") / 1000 + ahead)
+            break
+        except PlaywrightError as exc:
+            if "to the past" not in str(exc) or ahead == 0.2:
+                raise
     try:
         yield
     finally:
