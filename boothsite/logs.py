@@ -12,12 +12,14 @@ What is redacted, and why:
 - every query-string value, and any name that is not a plain word: receipt callbacks
   carry ``msisdn=447400123456``, admin searches ``q=%2B447400123456``;
 - the secret segment of capability paths: ``/s/<share token>/``, ``/g/<gallery
-  token>/``, ``/compat/<booth token>/send-mms``, ``/hooks/sms/dlr/<callback token>/``
-  and ``/media/<storage key>`` (a random key is itself the capability);
+  token>/``, ``/compat/<booth token>/send-mms``, ``/hooks/sms/dlr/<callback token>/``,
+  ``/invite/<invitation token>/``, allauth's ``/accounts/confirm-email/<key>/`` and
+  ``/accounts/password/reset/key/<key>/``, and ``/media/<storage key>`` (a random key
+  is itself the capability);
 - anywhere in a message: booth API tokens (``bth_…``), organiser API tokens
-  (``bsk_…``), pairing codes (``pair_…``), and runs of 8 to 15 digits with or without
-  ``+`` or ``%2B`` (MSISDN and E.164 numbers; E.164 allows at most 15 digits, and no
-  country code plus national number is shorter than 8).
+  (``bsk_…``), pairing codes (``pair_…``), invitation tokens (``inv_…``), and runs of
+  8 to 15 digits with or without ``+`` or ``%2B`` (MSISDN and E.164 numbers; E.164
+  allows at most 15 digits, and no country code plus national number is shorter than 8).
 """
 
 from __future__ import annotations
@@ -31,10 +33,11 @@ REDACTED = "<redacted>"
 
 #: Paths whose next segment (or, for media, the whole rest) is a secret.
 _SECRET_PATHS = re.compile(
-    r"^(?P<keep>/+(?:s|g|compat|hooks/+sms/+dlr)/+)(?P<secret>[^/]+)"
+    r"^(?P<keep>/+(?:s|g|compat|hooks/+sms/+dlr|invite"
+    r"|accounts/+confirm-email|accounts/+password/+reset/+key)/+)(?P<secret>[^/]+)"
     r"|^(?P<media>/+media/+)(?P<key>.+)$"
 )
-_TOKENS = re.compile(r"\b(?P<kind>bth|bsk|pair)_[A-Za-z0-9_\-]{16,}")
+_TOKENS = re.compile(r"\b(?P<kind>bth|bsk|pair|inv)_[A-Za-z0-9_\-]{16,}")
 _PHONES = re.compile(
     r"(?<![\w.\-])(?:\+|%2[Bb])?\d{8,15}(?![\w\-])"  # MSISDN, E.164, URL-encoded E.164
     r"|\+\d(?:[ \-]?\d){7,14}(?![\w\-])"  # +44 7400 123456

@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "allauth",
+    "allauth.account",
     "rest_framework",
     "channels",
     "events",
@@ -103,6 +105,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # allauth's login stages (email verification) keep their state on the request.
+    "allauth.account.middleware.AccountMiddleware",
+    # The console needs a verified email address (events.auth).
+    "events.auth.VerifiedEmailMiddleware",
     "boothsite.middleware.SecurityHeadersMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into the 429 page.
     "axes.middleware.AxesMiddleware",
@@ -122,6 +128,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "events.auth.console_context",
             ],
         },
     },
@@ -173,13 +180,62 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # django-axes first: it refuses a locked-out sign-in before the password is checked.
+# allauth's backend after Django's lets organisers sign in with their email address too.
 AUTHENTICATION_BACKENDS = [
     "events.auth.LoginLockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 LOGIN_URL = "events:login"
 LOGIN_REDIRECT_URL = "events:console"
 LOGOUT_REDIRECT_URL = "events:login"
+
+# Accounts (django-allauth, issue 13.1). One sign-in page, /console/login/
+# (events:login, allauth's view with the field named "username" as before), takes a
+# username or an email address; allauth's /accounts/login/ redirects there. Sign-up asks
+# for an email address, a password, the organiser's name and country, and creates the
+# user, the organiser and the owner's membership (events.forms.OrganiserSignupForm).
+# The address must be verified before the console opens: allauth sends a link (valid
+# for 3 days) and refuses a password sign-in until it is followed; staff-made accounts
+# without any allauth address are exempt (events.auth). Email change replaces the one
+# address after the new one is verified.
+ACCOUNT_ADAPTER = "events.auth.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# Sessions last SESSION_COOKIE_AGE (two weeks), as before allauth: no "remember me" box.
+ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Boothsite] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https://") else "http"
+ACCOUNT_FORMS = {
+    "login": "events.forms.ConsoleLoginForm",
+    "signup": "events.forms.OrganiserSignupForm",
+}
+# allauth's own limits, on top of django-axes (which counts wrong passwords per username
+# and address, AXES_* below). Per address only: a limit per username alone would let
+# anyone lock an organiser out, and a venue's guests share one address, so the caps are
+# well above what a team signing in at one venue needs: 30 sign-in posts and 30 wrong
+# passwords a minute from one address (a password spray across usernames), sign-ups,
+# reset emails (also 3 a minute per address typed), and other pages per user.
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "30/m/ip",
+    "signup": "10/m/ip,50/h/ip",
+    "reset_password": "10/m/ip,3/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+    "reauthenticate": "10/m/user",
+    "confirm_email": "1/3m/key",
+}
+# Days an invitation to join an organiser's team stays valid (events.services).
+BOOTHSITE_INVITATION_DAYS = 7
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
@@ -499,8 +555,17 @@ EMAIL_SUBJECT_PREFIX = "[Boothsite] "
 # by a task after the commit (messaging.tasks), and a failed one is only logged.
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = SERVER_EMAIL
-# The SMTP server for alerts (Django's SMTP backend; defaults: localhost:25, no login).
-EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+# The SMTP server for alerts and account emails (verification, password reset, email
+# change, invitations). Production always sends through SMTP (defaults: localhost:25, no
+# login); the embedded defaults print each email on the server's console instead, unless
+# EMAIL_HOST is set.
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST or not EMBEDDED
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = EMAIL_HOST or "localhost"
 EMAIL_PORT = env_int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
@@ -539,3 +604,23 @@ LOGGING: dict[str, Any] = {
 logs.install_access_log_redaction()
 # A worker keeps the root's redacting handler instead of replacing it with Celery's own.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# ---- messaging: organisers' own SMS accounts (issue 13, the SMS area) ----
+# Fernet keys that encrypt organisers' own Vonage credentials at rest, comma-separated:
+# the first encrypts, every one decrypts (add a new key first to rotate). Production needs
+# it; the embedded mode derives one from SECRET_KEY (HKDF) when it is unset.
+BOOTHSITE_CREDENTIALS_KEY = env_secret("BOOTHSITE_CREDENTIALS_KEY")
+if not EMBEDDED:
+    require("BOOTHSITE_CREDENTIALS_KEY", BOOTHSITE_CREDENTIALS_KEY, when=PRODUCTION_WHEN)
+for _credentials_key in filter(None, BOOTHSITE_CREDENTIALS_KEY.split(",")):
+    try:
+        from cryptography.fernet import Fernet
+
+        Fernet(_credentials_key.strip().encode())
+    except ValueError:
+        msg = (
+            "BOOTHSITE_CREDENTIALS_KEY must hold Fernet keys (32 url-safe base64-encoded "
+            "bytes each, comma-separated). Generate one with: python -c 'from "
+            "cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+        )
+        raise ImproperlyConfigured(msg) from None

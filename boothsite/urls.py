@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from boothsite import views as site_views
 from captures import api as capture_api
@@ -47,6 +48,14 @@ urlpatterns = [
     path("", include("events.urls")),
     path("", include("captures.urls")),
     path("", include("messaging.urls")),
+    # allauth (sign-up, email verification and change, password reset). Its sign-in page
+    # is the console's (events:login, behind django-axes): /accounts/login/ leads there.
+    path(
+        "accounts/login/",
+        RedirectView.as_view(pattern_name="events:login", query_string=True),
+        name="account_login",
+    ),
+    path("accounts/", include("allauth.urls")),
     path("api/v1/booth/", include((booth_api, "api"))),
     path(
         "compat/<str:booth_token>/send-mms",

@@ -9,9 +9,12 @@ class CapturesConfig(AppConfig):
     verbose_name = "Captures"
 
     def ready(self) -> None:
-        from captures import signals, tasks  # noqa: F401  (registers the Celery tasks)
+        from captures import imaging, signals, tasks  # noqa: F401  (registers the Celery tasks)
+        from events.models import register_render_names
 
         signals.connect()
+        # Event.clean() refuses filter and layout names the renderer does not know.
+        register_render_names(filters=imaging.FILTERS, strip_layouts=imaging.STRIP_LAYOUTS)
         if settings.BOOTHSITE_SMILE_DETECTOR:
             from captures import smile
 

@@ -6,10 +6,19 @@ For every frame it scores, the server sends ``{"type": "smile", "score", "faces"
 "frame", "ms"}``; when the score holds at or above the event's threshold for a few
 frames it sends ``{"type": "trigger"}``, then waits out a cool-down. Only the latest
 frame waits to be scored, so a slow server drops frames instead of queueing them.
-Scores, triggers and ``capture.ready`` also go to the event's group for live monitors.
+The kiosk also sends ``{"type": "queue", "pending": N}`` whenever the number of uploads
+waiting in its offline queue changes (and once when the socket opens), and may send
+``{"type": "ping"}`` (answered ``{"type": "pong"}``).
 The same socket brings the kiosk ``{"type": "camera"}`` when the organiser saves the
 booth's camera settings, and ``{"type": "capture.ready"}`` when one of its captures is
 rendered.
+
+For the console's live monitor (``captures.monitor``), each booth socket publishes to
+its event's and its organiser's groups (``captures.live``): ``booth.presence`` when it
+opens, every ``live.PRESENCE_REFRESH_SECONDS`` while it lives and when it closes (also
+kept in the cache with a TTL, for monitors that connect later); ``booth.smile`` at most
+once per ``live.SMILE_INTERVAL_SECONDS`` (the latest score and the peak since the last
+update); every ``booth.trigger``; and ``booth.queue`` when the kiosk reports its count.
 
 Close codes are those daphne can send: autobahn refuses 1003, 1008 and 1009 from the
 application and sends 1011 with a traceback instead (RELIABILITY 72), so ours are in
@@ -26,14 +35,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.utils import timezone
 
 from captures import imaging, live
 from captures.scoring import FrameScorer, ScoringUnavailable
 from captures.ws_auth import PROTOCOL
-from events import booth_sockets, tokens
+from events import booth_sockets, services, tokens
 from events.models import Booth, Event
 
 if TYPE_CHECKING:
@@ -65,7 +76,7 @@ MAX_BAD_FRAMES = 10
 OVER_LIMIT_GRACE_SECONDS = 1.0
 
 #: The internal message with which a failed channel-layer receive closes the socket.
-_LAYER_LOST = "booth.layer_lost"
+_LAYER_LOST = "socket.layer_lost"
 
 
 class _LayerOutage:
@@ -117,7 +128,7 @@ async def _twice(call: Callable[[], Awaitable[_T]]) -> _T:
         return await call()
 
 
-def _log_task_failure(task: asyncio.Future[None]) -> None:
+def log_task_failure(task: asyncio.Future[None]) -> None:
     """Done-callback: log a background task's exception instead of losing it."""
     if not task.cancelled() and (error := task.exception()) is not None:
         logger.warning("Booth socket task failed: %r", error)
@@ -148,82 +159,88 @@ def frame_scorer() -> FrameScorer:
     return scorer
 
 
-class BoothConsumer(AsyncWebsocketConsumer):
-    """A booth kiosk's socket: frames in; scores, triggers, camera and capture.ready out.
+Message = dict[str, Any]
 
-    Scores the booth's live frames (``smile`` messages) and tells it when to snap
-    (``trigger``); forwards what reaches the booth's group: its camera settings
-    (``camera``, when the organiser saves them) and ``capture.ready`` (one of its
-    captures is rendered); answers ``ping`` with ``pong``.
 
-    Refuses the handshake (HTTP 403) without a valid ticket: none, forged, expired,
-    issued before the booth's token was rotated or re-paired, or for a revoked booth or
-    one without an event. After the handshake it closes with:
+def merge_smiles(held: Message, newer: Message) -> Message:
+    """Fold two ``booth.smile`` updates into one: the newer score, the higher peak.
 
-    ======  ==============================================================================
-    code    meaning (the kiosk's reaction)
-    ======  ==============================================================================
-    1000    normal close (reconnects)
-    1011    server error while scoring (reconnects)
-    4000    ``MAX_BAD_FRAMES`` undecodable frames in a row, or a text message that is
-            not ``{"type": "ping"}`` (reconnects)
-    4003    the booth was revoked, its token rotated or it was paired again; pushed on
-            the booth's group at once, else found at the next re-check (asks ``me/``:
-            "unpaired or revoked" on a 401, reconnects otherwise)
-    4008    more than ``BOOTHSITE_WS_OVER_LIMIT_SECONDS`` above ``BOOTHSITE_WS_MAX_FPS``
-            (reconnects)
-    4009    a frame over ``BOOTHSITE_WS_MAX_FRAME_BYTES`` (reconnects)
-    4013    the live channel (Redis) is unavailable, at the handshake (within
-            ``BOOTHSITE_WS_LAYER_TIMEOUT_SECONDS``) or later (reconnects after a pause)
-    ======  ==============================================================================
+    Both carry ``score``, ``peak`` (the highest score they cover) and ``frames`` (how
+    many scored frames they cover).
+    """
+    peak: float = max(held["peak"], newer["peak"])
+    frames: int = held["frames"] + newer["frames"]
+    return {**newer, "peak": peak, "frames": frames}
 
-    Every close, including one from the background scoring task, goes through
-    ``_close``: awaited, once, and never raising.
+
+class Throttle:
+    """Pass at most one message per key every ``interval`` seconds, never losing the last.
+
+    The first message of a key goes at once; those that follow within ``interval`` are
+    folded (``merge(held, newer)``) into one held message, which goes when the interval
+    is over. So a burst yields a message at its start and one with its latest state at
+    most ``interval`` later, and two messages of one key are never closer than
+    ``interval`` (by ``clock``, monotonic seconds). ``send`` must not raise.
     """
 
-    booth: Booth
-    event: Event
+    def __init__(
+        self,
+        interval: float,
+        send: Callable[[Message], Awaitable[None]],
+        merge: Callable[[Message, Message], Message],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.interval = interval
+        self.send = send
+        self.merge = merge
+        self.clock = clock
+        self.sent_at: dict[str, float] = {}
+        self.held: dict[str, Message] = {}
+        self.timers: dict[str, asyncio.Task[None]] = {}
+
+    async def offer(self, key: str, message: Message) -> None:
+        """Send ``message`` now, or hold it (folded) until ``key``'s interval is over."""
+        if key in self.held:
+            self.held[key] = self.merge(self.held[key], message)
+            return
+        wait = self.sent_at.get(key, -float("inf")) + self.interval - self.clock()
+        if wait <= 0:
+            self.sent_at[key] = self.clock()
+            await self.send(message)
+            return
+        self.held[key] = message
+        timer = asyncio.ensure_future(self._send_later(key, wait))
+        timer.add_done_callback(log_task_failure)
+        self.timers[key] = timer
+
+    async def _send_later(self, key: str, wait: float) -> None:
+        await asyncio.sleep(wait)
+        message = self.held.pop(key)
+        self.timers.pop(key, None)
+        self.sent_at[key] = self.clock()
+        await self.send(message)
+
+    def cancel(self) -> None:
+        """Drop every held message (the socket is closing)."""
+        for timer in self.timers.values():
+            timer.cancel()
+        self.timers.clear()
+        self.held.clear()
+
+
+class LiveConsumer(AsyncWebsocketConsumer):
+    """Base of our sockets: a guarded channel-layer receive, bounded joins, one close.
+
+    A channel-layer receive that fails (Redis down or restarted) closes the socket with
+    4013 instead of raising out of the consumer; joins and leaves are bounded by
+    ``BOOTHSITE_WS_LAYER_TIMEOUT_SECONDS``; ``_close`` closes once and never raises.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.accepted = False  # the handshake was answered with accept
         self.closing = False  # a close was sent: ignore what still arrives
         self.layer_lost = False  # a channel-layer receive failed under this socket
-        self.live_ok = False  # joined the booth's group
-        self.worker: asyncio.Task[None] | None = None
-        self.checking: asyncio.Task[None] | None = None
-
-    async def connect(self) -> None:
-        booth = self.scope.get("booth")
-        if not isinstance(booth, Booth) or booth.current_event is None:
-            await self.close()
-            return
-        self.booth, self.event = booth, booth.current_event
-        self.generation = tokens.ticket_generation(booth.token_hash)
-        self.frames_seen = 0
-        self.latest: Frame | None = None
-        self.bad_frames = 0
-        self.tokens = float(settings.BOOTHSITE_WS_MAX_FPS)
-        self.refilled = time.monotonic()
-        self.over_limit_since: float | None = None
-        self.dropped_at = 0.0
-        self.rate_notice_at = 0.0
-        self.above = 0
-        self.cooldown_until = 0.0
-        self.checked_at = time.monotonic()
-        self.booth_group = live.booth_group(self.booth)
-        self.event_group = live.event_group(self.event)
-        self.live_ok = not self.layer_lost and await self._join(self.booth_group)
-        protocols = self.scope.get("subprotocols") or []
-        await self.accept(subprotocol=PROTOCOL if PROTOCOL in protocols else None)
-        self.accepted = True
-        if not self.live_ok:
-            # Refused after the handshake, so the kiosk sees a code, not a bare 403.
-            await self._close(CLOSE_LAYER_DOWN)
-            return
-        # Start the scoring workers now (kept referenced: the loop holds tasks weakly).
-        self.warming = asyncio.ensure_future(frame_scorer().warm_up())
-        self.warming.add_done_callback(_log_task_failure)
 
     async def _join(self, group: str) -> bool:
         """Join ``group``; False (the outage logged once) if the layer fails or stalls."""
@@ -237,6 +254,16 @@ class BoothConsumer(AsyncWebsocketConsumer):
             return False
         layer_outage.ok()
         return True
+
+    async def _leave(self, group: str) -> None:
+        """Leave ``group``, bounded; a failure is only logged (the group entry expires)."""
+        try:
+            await asyncio.wait_for(
+                self.channel_layer.group_discard(group, self.channel_name),
+                settings.BOOTHSITE_WS_LAYER_TIMEOUT_SECONDS,
+            )
+        except Exception as error:
+            logger.debug("group_discard of %s failed (%r); ignored.", group, error)
 
     # Channels' AsyncConsumer reads ``channel_receive`` once, to wait on the layer beside
     # the socket. The guard below makes a failing receive close the socket with 4013
@@ -259,40 +286,205 @@ class BoothConsumer(AsyncWebsocketConsumer):
             self.layer_lost = True
             return {"type": _LAYER_LOST}
 
-    async def booth_layer_lost(self, message: dict[str, Any]) -> None:
+    async def socket_layer_lost(self, message: dict[str, Any]) -> None:
         """Close with 4013: the layer failed under this socket (noted if not yet accepted)."""
         if self.accepted:
             await self._close(CLOSE_LAYER_DOWN)
 
+    async def _close(self, code: int) -> None:
+        """Close the socket with ``code``, once; never raises (safe in background tasks)."""
+        if self.closing:
+            return
+        self.closing = True
+        try:
+            await self.close(code=code)
+        except Exception:
+            logger.warning("Closing a %s with %d failed.", type(self).__name__, code)
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        if not self.closing:
+            await self.send(text_data=json.dumps(message))
+
+
+def queue_count(value: object) -> int | None:
+    """Return a kiosk's reported queue length, or None unless an int in 0..MAX_QUEUE_REPORT."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 0 <= value <= live.MAX_QUEUE_REPORT else None
+
+
+class BoothConsumer(LiveConsumer):
+    """A booth kiosk's socket: frames in; scores, triggers, camera and capture.ready out.
+
+    Scores the booth's live frames (``smile`` messages) and tells it when to snap
+    (``trigger``); forwards what reaches the booth's group: its camera settings
+    (``camera``, when the organiser saves them) and ``capture.ready`` (one of its
+    captures is rendered); answers ``ping`` with ``pong``; records the kiosk's
+    ``{"type": "queue", "pending": N}`` reports (N an integer, 0 to
+    ``live.MAX_QUEUE_REPORT``). Tells the booth's monitors what it does (module
+    docstring) and keeps its presence record and ``last_seen_at`` fresh while it lives.
+
+    Refuses the handshake (HTTP 403) without a valid ticket: none, forged, expired,
+    issued before the booth's token was rotated or re-paired, or for a revoked booth or
+    one without an event. After the handshake it closes with:
+
+    ======  ==============================================================================
+    code    meaning (the kiosk's reaction)
+    ======  ==============================================================================
+    1000    normal close (reconnects)
+    1011    server error while scoring (reconnects)
+    4000    ``MAX_BAD_FRAMES`` undecodable frames in a row, or a text message that is
+            neither ``{"type": "ping"}`` nor a valid ``queue`` report (reconnects)
+    4003    the booth was revoked, its token rotated or it was paired again; pushed on
+            the booth's group at once, else found at the next re-check (asks ``me/``:
+            "unpaired or revoked" on a 401, reconnects otherwise)
+    4008    more than ``BOOTHSITE_WS_OVER_LIMIT_SECONDS`` above ``BOOTHSITE_WS_MAX_FPS``
+            (reconnects)
+    4009    a frame over ``BOOTHSITE_WS_MAX_FRAME_BYTES`` (reconnects)
+    4013    the live channel (Redis) is unavailable, at the handshake (within
+            ``BOOTHSITE_WS_LAYER_TIMEOUT_SECONDS``) or later (reconnects after a pause)
+    ======  ==============================================================================
+
+    Every close, including one from the background scoring task, goes through
+    ``_close``: awaited, once, and never raising.
+    """
+
+    booth: Booth
+    event: Event
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.live_ok = False  # joined the booth's group
+        self.worker: asyncio.Task[None] | None = None
+        self.checking: asyncio.Task[None] | None = None
+        self.beating: asyncio.Task[None] | None = None
+        self.smiles: Throttle | None = None
+
+    async def connect(self) -> None:
+        booth = self.scope.get("booth")
+        if not isinstance(booth, Booth) or booth.current_event is None:
+            await self.close()
+            return
+        self.booth, self.event = booth, booth.current_event
+        self.booth_hex = booth.public_id.hex
+        self.generation = tokens.ticket_generation(booth.token_hash)
+        self.frames_seen = 0
+        self.latest: Frame | None = None
+        self.bad_frames = 0
+        self.tokens = float(settings.BOOTHSITE_WS_MAX_FPS)
+        self.refilled = time.monotonic()
+        self.over_limit_since: float | None = None
+        self.dropped_at = 0.0
+        self.rate_notice_at = 0.0
+        self.above = 0
+        self.cooldown_until = 0.0
+        self.checked_at = time.monotonic()
+        self.since = timezone.now()
+        self.last_frame_at: str | None = None
+        self.pending: int | None = None
+        self.booth_group = live.booth_group(self.booth)
+        self.monitor_groups = (
+            live.event_group(self.event),
+            live.organiser_group(self.booth.organiser),
+        )
+        self.live_ok = not self.layer_lost and await self._join(self.booth_group)
+        protocols = self.scope.get("subprotocols") or []
+        await self.accept(subprotocol=PROTOCOL if PROTOCOL in protocols else None)
+        self.accepted = True
+        if not self.live_ok:
+            # Refused after the handshake, so the kiosk sees a code, not a bare 403.
+            await self._close(CLOSE_LAYER_DOWN)
+            return
+        # Start the scoring workers now (kept referenced: the loop holds tasks weakly).
+        self.warming = asyncio.ensure_future(frame_scorer().warm_up())
+        self.warming.add_done_callback(log_task_failure)
+        self.smiles = Throttle(live.SMILE_INTERVAL_SECONDS, self._publish, merge_smiles)
+        await self._present()
+        self.beating = asyncio.ensure_future(self._heartbeat())
+        self.beating.add_done_callback(log_task_failure)
+
     async def disconnect(self, code: int) -> None:
         self.closing = True
-        for task in (self.worker, self.checking):
+        for task in (self.worker, self.checking, self.beating):
             if task is not None:
                 task.cancel()
+        if self.smiles is not None:
+            self.smiles.cancel()
         if self.live_ok:
-            try:
-                await asyncio.wait_for(
-                    self.channel_layer.group_discard(self.booth_group, self.channel_name),
-                    settings.BOOTHSITE_WS_LAYER_TIMEOUT_SECONDS,
-                )
-            except Exception as error:
-                logger.debug(
-                    "group_discard failed for booth %s (%r); ignored.", self.booth.pk, error
-                )
+            await self._absent()
+            await self._leave(self.booth_group)
+
+    # ---- presence, for the console's monitors ----------------------------------------
+
+    def _presence(self, *, online: bool) -> dict[str, Any]:
+        return {
+            "type": "booth.presence",
+            "booth": self.booth_hex,
+            "name": self.booth.name,
+            "event": self.event.public_id.hex,
+            "event_name": self.event.name,
+            "online": online,
+            "since": self.since.isoformat() if online else None,
+            "last_seen_at": timezone.now().isoformat(),
+            "last_frame_at": self.last_frame_at,
+            "pending": self.pending,
+            "expires_in": live.PRESENCE_TTL_SECONDS if online else None,
+        }
+
+    async def _present(self) -> None:
+        """Record this socket as the booth's presence, note it seen, tell its monitors."""
+        now = timezone.now().isoformat()
+        record: live.Presence = {
+            "channel": self.channel_name,
+            "event": self.event.public_id.hex,
+            "since": self.since.isoformat(),
+            "seen": now,
+            "last_frame_at": self.last_frame_at,
+            "pending": self.pending,
+        }
+        await sync_to_async(live.save_presence, thread_sensitive=False)(self.booth_hex, record)
+        try:
+            await database_sync_to_async(services.touch_booth)(self.booth)
+        except Exception as error:
+            logger.warning("Recording booth %s as seen failed (%r).", self.booth.pk, error)
+        await self._publish(self._presence(online=True))
+
+    async def _heartbeat(self) -> None:
+        """Refresh the presence record every ``PRESENCE_REFRESH_SECONDS`` until closed."""
+        while not self.closing:
+            await asyncio.sleep(live.PRESENCE_REFRESH_SECONDS)
+            if not self.closing:
+                await self._present()
+
+    async def _absent(self) -> None:
+        """Drop this socket's presence record; tell monitors the booth is offline.
+
+        Not when a newer socket of the booth owns the record (a kiosk that reconnected
+        before this one closed): the booth is still online.
+        """
+        clear = sync_to_async(live.clear_presence, thread_sensitive=False)
+        if await clear(self.booth_hex, self.channel_name):
+            await self._publish(self._presence(online=False))
+
+    async def _queue_reported(self, pending: int) -> None:
+        if pending == self.pending:
+            return
+        self.pending = pending
+        if self.live_ok:
+            await self._present()
+            message = {"type": "booth.queue", "booth": self.booth_hex, "pending": pending}
+            await self._publish(message | {"event": self.event.public_id.hex})
+
+    # ---- the socket ----------------------------------------------------------------------
 
     async def _close(self, code: int) -> None:
         """Close the socket with ``code``, once; never raises (safe in background tasks).
 
         Frames that arrive until the client's close answer are ignored.
         """
-        if self.closing:
-            return
-        self.closing = True
-        self.latest = None
-        try:
-            await self.close(code=code)
-        except Exception:
-            logger.warning("Closing booth %s's socket with %d failed.", self.booth.pk, code)
+        if not self.closing:
+            self.latest = None
+        await super()._close(code)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Handle a frame directly; everything else as Channels does.
@@ -332,9 +524,15 @@ class BoothConsumer(AsyncWebsocketConsumer):
             message = json.loads(text)
         except ValueError:
             message = None
-        if isinstance(message, dict) and message.get("type") == "ping":
+        kind = message.get("type") if isinstance(message, dict) else None
+        if kind == "ping":
             await self._send({"type": "pong"})
             return
+        if kind == "queue" and isinstance(message, dict):
+            pending = queue_count(message.get("pending"))
+            if pending is not None:
+                await self._queue_reported(pending)
+                return
         await self._close(CLOSE_BAD_FRAMES)
 
     def _take_token(self, now: float) -> bool:
@@ -372,7 +570,7 @@ class BoothConsumer(AsyncWebsocketConsumer):
             return
         self.checked_at = now
         self.checking = asyncio.ensure_future(self._check_booth())
-        self.checking.add_done_callback(_log_task_failure)
+        self.checking.add_done_callback(log_task_failure)
 
     async def _check_booth(self) -> None:
         """Close with 4003 if the booth was revoked or got a new token since the ticket.
@@ -435,11 +633,24 @@ class BoothConsumer(AsyncWebsocketConsumer):
             "ms": round((time.monotonic() - frame.received) * 1000, 1),
         }
         await self._send(message)
-        booth = self.booth.public_id.hex
-        await self._publish({"type": "booth.smile", "booth": booth, "score": message["score"]})
+        now = timezone.now().isoformat()
+        self.last_frame_at = now
+        update = {
+            "type": "booth.smile",
+            "booth": self.booth_hex,
+            "event": self.event.public_id.hex,
+            "score": message["score"],
+            "peak": message["score"],
+            "faces": len(result.faces),
+            "frames": 1,
+            "at": now,
+        }
+        if self.smiles is not None:
+            await self.smiles.offer(self.booth_hex, update)
         if self._should_trigger(result.score):
             await self._send({"type": "trigger", "frame": frame.number})
-            await self._publish({"type": "booth.trigger", "booth": booth})
+            trigger = {"type": "booth.trigger", "booth": self.booth_hex, "at": now}
+            await self._publish(trigger | {"event": self.event.public_id.hex})
 
     def _should_trigger(self, score: float) -> bool:
         """Hysteresis: N frames in a row at or above the threshold, then a cool-down."""
@@ -451,21 +662,21 @@ class BoothConsumer(AsyncWebsocketConsumer):
         self.cooldown_until = now + settings.BOOTHSITE_SMILE_COOLDOWN_SECONDS
         return True
 
-    async def _send(self, message: dict[str, Any]) -> None:
-        if not self.closing:
-            await self.send(text_data=json.dumps(message))
-
     async def _publish(self, message: dict[str, Any]) -> None:
-        """Best effort to the event's monitors, bounded; a lost update is only logged."""
+        """Best effort to the booth's monitors (event and organiser groups), bounded.
+
+        A lost update is only logged: the channel layer promises no delivery anyway.
+        """
         if not self.live_ok:
             return
-        try:
-            await asyncio.wait_for(
-                self.channel_layer.group_send(self.event_group, message),
-                settings.BOOTHSITE_WS_LAYER_TIMEOUT_SECONDS,
-            )
-        except Exception:
-            logger.debug("Live update to %s dropped.", self.event_group)
+        for group in self.monitor_groups:
+            try:
+                await asyncio.wait_for(
+                    self.channel_layer.group_send(group, message),
+                    settings.BOOTHSITE_WS_LAYER_TIMEOUT_SECONDS,
+                )
+            except Exception:
+                logger.debug("Live update to %s dropped.", group)
 
     async def capture_ready(self, message: dict[str, Any]) -> None:
         """Forward ``capture.ready`` (sent to this booth's group) to the kiosk."""

@@ -96,6 +96,13 @@ class CaptureQuerySet(EventScopedQuerySet["Capture"]):
     def visible(self) -> Self:
         return self.filter(hidden=False)
 
+    def hidden(self) -> Self:
+        """Return the captures an organiser hid: kept, but shown to no guest, served by no link."""
+        return self.filter(hidden=True)
+
+    def newest_first(self) -> Self:
+        return self.order_by("-taken_at", "-pk")
+
 
 class Capture(models.Model):
     """One photo taken by a booth, stored re-encoded without metadata."""
@@ -132,7 +139,13 @@ class Capture(models.Model):
 
     class Meta:
         ordering = ["taken_at", "pk"]
-        indexes = [models.Index(fields=["event", "taken_at"])]
+        indexes = [
+            models.Index(fields=["event", "taken_at"]),
+            # The hidden few of an event, which ``/media/`` checks on every file it serves.
+            models.Index(
+                fields=["event"], condition=models.Q(hidden=True), name="capture_hidden_event"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Capture {self.public_id}"

@@ -30,7 +30,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from captures import archive
-from captures.access import access_session_by_share_token, gallery_sessions
+from captures.access import access_session_by_share_token, gallery_sessions, is_hidden_media
 from captures.models import RenderStatus
 from events import guessing
 from events.access import access_event_by_gallery_token
@@ -193,10 +193,13 @@ def _passcode_gate(request: HttpRequest, event: Event, unlocked: list[str]) -> H
 def media(request: HttpRequest, name: str) -> FileResponse:
     """Serve a locally stored file (local storage only; S3 serves signed URLs itself).
 
-    Keys are random, so a key is itself the capability. The response never lets a
-    browser sniff a type or run the file.
+    Keys are random, so a key is itself the capability. The files of a hidden capture
+    (its original, thumbnail and variants) answer the same 404 as a missing file until
+    it is shown again. The response never lets a browser sniff a type or run the file.
     """
     if settings.BOOTHSITE_STORAGE != "local" or ".." in name.split("/"):
+        raise Http404
+    if is_hidden_media(name):
         raise Http404
     try:
         handle = default_storage.open(name, "rb")

@@ -14,12 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from io import BytesIO
 
 from botocore.exceptions import BotoCoreError  # type: ignore[import-untyped]
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
@@ -319,7 +320,11 @@ def _store_strip(strip: Strip, originals: Sequence[Image.Image], logo: Image.Ima
     with storage.staged_files() as staged:
         image_name = staged.save(storage.media_key(org_id, event_id, encoded.format), encoded.data)
         thumb_name = staged.save(storage.media_key(org_id, event_id, "JPEG"), encoded.thumbnail)
-        updated = Strip.objects.filter(pk=strip.pk, status=RenderStatus.PENDING).update(
+        # A strip asked for again meanwhile (a photo hidden, shown or deleted: its
+        # ``render_enqueued_at`` moved) keeps waiting for the render that follows.
+        updated = Strip.objects.filter(
+            pk=strip.pk, status=RenderStatus.PENDING, render_enqueued_at=strip.render_enqueued_at
+        ).update(
             status=RenderStatus.READY,
             render_error="",
             render_retryable=False,
@@ -573,3 +578,218 @@ def update_booth_camera(
         booth.save(update_fields=Booth.CAMERA_FIELDS)
         transaction.on_commit(lambda: live.push_camera_settings(booth), robust=True)
     return booth
+
+
+# --- Moderation (the console's captures page): hide, show again, delete. ---------------
+
+
+def hide_capture(capture: Capture) -> bool:
+    """Hide ``capture`` from guests and render its session's strips again without it.
+
+    A hidden capture leaves the gallery, the share page, the ZIP and the slideshow, and
+    ``/media/`` answers 404 for its original, its thumbnail and every variant's files
+    (``captures.access.is_hidden_media``). The files are kept, for ``unhide_capture``.
+    The session's strips are rendered again from its other photos
+    (``rebuild_session_strips``). Returns False, changing nothing, when it was hidden
+    already.
+    """
+    return _set_hidden(capture, hidden=True)
+
+
+def unhide_capture(capture: Capture) -> bool:
+    """Show a hidden ``capture`` again, and render its session's strips again with it.
+
+    Undoes ``hide_capture``: guests see it again and its media URLs answer again. Returns
+    False, changing nothing, when it was not hidden.
+    """
+    return _set_hidden(capture, hidden=False)
+
+
+def _set_hidden(capture: Capture, *, hidden: bool) -> bool:
+    with transaction.atomic():
+        session = _lock_session(capture.session_id)
+        changed = Capture.objects.filter(pk=capture.pk, hidden=not hidden).update(hidden=hidden)
+        if changed:
+            rebuild_session_strips(session)
+    capture.hidden = hidden
+    return bool(changed)
+
+
+def delete_capture(capture: Capture) -> None:
+    """Delete ``capture`` and its variants, with their files, and rebuild its session's strips.
+
+    The files (original, thumbnail, each variant's image and thumbnail) are deleted after
+    the commit by ``captures.signals``; a rolled-back delete keeps them. When the capture
+    was visible, the session's strips are rendered again without it
+    (``rebuild_session_strips``). Deleting a capture already gone does nothing.
+    """
+    with transaction.atomic():
+        session = _lock_session(capture.session_id)
+        was_hidden = Capture.objects.filter(pk=capture.pk).values_list("hidden", flat=True).first()
+        if was_hidden is None:
+            return
+        Capture.objects.filter(pk=capture.pk).delete()
+        if not was_hidden:
+            rebuild_session_strips(session)
+
+
+def _lock_session(session_id: int) -> BoothSession:
+    """Lock a session row: its captures' visibility and its strips change one at a time."""
+    return (
+        BoothSession.objects.select_for_update()
+        .select_related("event", "event__organiser")
+        .get(pk=session_id)
+    )
+
+
+def rebuild_session_strips(session: BoothSession) -> int:
+    """Render ``session``'s strips again from its visible captures; return how many are due.
+
+    Call inside the transaction that changed the captures, with the session locked
+    (``select_for_update``). Nothing happens to an open session (its strips are made when
+    it finishes). Each strip is set pending again with one attempt and a new
+    ``render_enqueued_at`` (a render already running for it is then discarded, not
+    stored), its old files are forgotten and deleted after the commit, and the task
+    ``captures.tasks.render_strips`` is queued after the commit. A session left with no
+    visible capture loses its strips (rows and files); a finished session that has none
+    gets the event's strip layouts again, as ``finish_session`` makes them.
+    """
+    if session.status != BoothSession.Status.FINISHED:
+        return 0
+    strips = list(session.strips.all())
+    old_files = [name for strip in strips for name in (strip.image.name, strip.thumbnail.name)]
+    if not session.captures.visible().exists():
+        session.strips.all().delete()  # captures.signals deletes the files on commit
+        return 0
+    now = timezone.now()
+    if strips:
+        count = session.strips.update(
+            status=RenderStatus.PENDING,
+            image="",
+            thumbnail="",
+            width=0,
+            height=0,
+            render_attempts=1,
+            render_enqueued_at=now,
+            render_error="",
+            render_retryable=False,
+        )
+    else:
+        strip_filter = session.event.strip_filter
+        if strip_filter not in imaging.FILTERS:
+            strip_filter = ""
+        layouts = enabled_layouts(session.event)
+        Strip.objects.bulk_create(
+            Strip(
+                session=session,
+                event=session.event,
+                layout=layout,
+                filter=strip_filter,
+                render_attempts=1,
+                render_enqueued_at=now,
+            )
+            for layout in layouts
+        )
+        count = len(layouts)
+    stale = [name for name in old_files if name]
+
+    def delete_old_files() -> None:
+        for name in stale:
+            storage.delete_quietly(name)
+
+    if stale:
+        transaction.on_commit(delete_old_files, robust=True)
+    enqueue_on_commit(
+        "captures.tasks.render_strips", session.pk, on_unsent=_unqueued_strips(session.pk)
+    )
+    return count
+
+
+# --- Capture settings (the console's event capture page, issue 13.3) -------------------
+
+#: The event fields ``update_capture_settings`` sets.
+CAPTURE_SETTING_FIELDS = (
+    "countdown_seconds",
+    "smile_threshold",
+    "captures_per_session",
+    "auto_snap",
+    "filters",
+    "strip_layouts",
+    "strip_filter",
+    "brightness",
+    "contrast",
+    "saturation",
+)
+
+
+def _unknown(names: Sequence[str], known: Collection[str], what: str) -> str | None:
+    unknown = [name for name in names if name not in known]
+    if not unknown:
+        return None
+    listed = ", ".join(f"“{name}”" for name in unknown)
+    return f"Unknown {what} {listed}. Choose among: {', '.join(known)}."
+
+
+def update_capture_settings(
+    event: Event,
+    *,
+    countdown_seconds: int,
+    smile_threshold: float,
+    captures_per_session: int,
+    auto_snap: bool,
+    filters: Sequence[str],
+    strip_layouts: Sequence[str],
+    strip_filter: str,
+    brightness: float,
+    contrast: float,
+    saturation: float,
+) -> Event:
+    """Set how the event's booths snap and what its photos and strips are rendered with.
+
+    ``filters`` and ``strip_layouts`` are names from ``imaging.FILTERS`` and
+    ``imaging.STRIP_LAYOUTS``, stored in registry order without repeats; at least one
+    layout is needed. ``strip_filter`` is "" (the strips show the originals) or a filter
+    name. ``brightness``, ``contrast`` and ``saturation`` are 0.0 to 2.0 (1.0 leaves the
+    photo as taken), ``smile_threshold`` 0.0 to 1.0, ``countdown_seconds`` 0 to 30 and
+    ``captures_per_session`` 1 to 4. Kiosks use them from their next session; photos and
+    strips rendered from now on follow them (the ones made keep theirs).
+
+    Raises ValidationError by field (an unknown name, a value out of range, no layout);
+    nothing is saved and the instance keeps its values then.
+    """
+    errors: dict[str, str] = {}
+    for field, names, known, what in (
+        ("filters", filters, imaging.FILTERS, "filter"),
+        ("strip_layouts", strip_layouts, imaging.STRIP_LAYOUTS, "strip layout"),
+        ("strip_filter", [strip_filter] if strip_filter else [], imaging.FILTERS, "filter"),
+    ):
+        problem = _unknown(names, known, what)
+        if problem:
+            errors[field] = problem
+    if not strip_layouts:
+        errors["strip_layouts"] = "Choose at least one strip layout."
+    if errors:
+        raise ValidationError(errors)
+    changes: dict[str, object] = {
+        "countdown_seconds": countdown_seconds,
+        "smile_threshold": smile_threshold,
+        "captures_per_session": captures_per_session,
+        "auto_snap": auto_snap,
+        "filters": [name for name in imaging.FILTERS if name in set(filters)],
+        "strip_layouts": [name for name in imaging.STRIP_LAYOUTS if name in set(strip_layouts)],
+        "strip_filter": strip_filter,
+        "brightness": brightness,
+        "contrast": contrast,
+        "saturation": saturation,
+    }
+    before = {name: getattr(event, name) for name in changes}
+    for name, value in changes.items():
+        setattr(event, name, value)
+    try:
+        event.full_clean()
+    except ValidationError:
+        for name, value in before.items():
+            setattr(event, name, value)
+        raise
+    event.save(update_fields=list(changes))
+    return event

@@ -20,6 +20,7 @@ from events.models import (
     Booth,
     Event,
     IdempotencyKey,
+    Invitation,
     Membership,
     Organiser,
     canonical_origin,
@@ -74,7 +75,7 @@ class OrganiserAdminForm(forms.ModelForm[Organiser]):
 @admin.register(Organiser)
 class OrganiserAdmin(admin.ModelAdmin[Organiser]):
     form = OrganiserAdminForm
-    list_display = ["name", "slug", "created_at"]
+    list_display = ["name", "slug", "country", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
@@ -167,6 +168,37 @@ class IdempotencyKeyAdmin(admin.ModelAdmin[IdempotencyKey]):
         "created_at",
         "completed_at",
     ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin[Invitation]):
+    """Team invitations, read-only: staff see who was invited; only a hash of the link is kept.
+
+    Owners invite, send again and cancel from the console's team page.
+    """
+
+    list_display = ["email", "organiser", "role", "created_at", "expires_at", "accepted_at"]
+    list_filter = ["role"]
+    list_select_related = ["organiser"]
+    search_fields = ["email", "organiser__name"]
+    readonly_fields = [
+        "organiser",
+        "email",
+        "role",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+        "accepted_by",
+        "cancelled_at",
+    ]
+    exclude = ["token_hash"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -52,3 +52,17 @@ class ThrottleUnavailable(DomainError):
 
     status_code = 503
     code = "throttle_unavailable"
+
+
+class InvitationGone(DomainError):
+    """The invitation link was used, cancelled or has expired (410)."""
+
+    status_code = 410
+    code = "invitation_gone"
+
+
+class LastOwner(DomainError):
+    """The change would leave the organiser without an owner (409)."""
+
+    status_code = 409
+    code = "last_owner"

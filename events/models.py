@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
+import zoneinfo
+from collections.abc import Iterable
 from typing import Self, TypedDict
 from urllib.parse import urlsplit
 
@@ -15,6 +18,7 @@ from django.urls import reverse
 from django.utils.timezone import now
 
 from events import tokens
+from events.converters import RESERVED_CONSOLE_WORDS
 from events.roles import ROLE_PERMS, Perm, Role
 from events.scoping import OrganiserScopedQuerySet
 
@@ -35,6 +39,57 @@ def default_filters() -> list[str]:
 def default_strip_layouts() -> list[str]:
     """Return a fresh list of ``DEFAULT_STRIP_LAYOUTS``."""
     return list(DEFAULT_STRIP_LAYOUTS)
+
+
+#: The filter and strip layout names the renderer knows. ``captures`` registers its
+#: registry's names at start-up (``register_render_names``, from ``captures.apps``);
+#: until then only the defaults above are known, so an unknown name is refused either way.
+_render_names: dict[str, frozenset[str]] = {
+    "filters": frozenset(DEFAULT_FILTERS),
+    "strip_layouts": frozenset(DEFAULT_STRIP_LAYOUTS),
+}
+
+
+def register_render_names(*, filters: Iterable[str], strip_layouts: Iterable[str]) -> None:
+    """Tell ``Event.clean()`` which filter and strip layout names exist.
+
+    ``captures`` calls it once at start-up with the keys of ``imaging.FILTERS`` and
+    ``imaging.STRIP_LAYOUTS``: ``events`` sits below that registry and cannot import it.
+    """
+    _render_names["filters"] = frozenset(filters)
+    _render_names["strip_layouts"] = frozenset(strip_layouts)
+
+
+def known_filters() -> frozenset[str]:
+    """Return the filter names an event may enable (see ``register_render_names``)."""
+    return _render_names["filters"]
+
+
+def known_strip_layouts() -> frozenset[str]:
+    """Return the strip layout names an event may enable."""
+    return _render_names["strip_layouts"]
+
+
+@functools.cache
+def time_zone_names() -> frozenset[str]:
+    """Return the IANA time zone names an event may use ("Europe/London", "UTC", ...).
+
+    Those of ``zoneinfo.available_timezones()`` (the system's or ``tzdata``'s), without
+    the files that are not zones (``localtime``, ``posixrules``, ``Factory``).
+    """
+    junk = {"localtime", "posixrules", "Factory"}
+    return frozenset(name for name in zoneinfo.available_timezones() if name not in junk)
+
+
+def _unknown_names(value: object, known: frozenset[str], what: str) -> str | None:
+    """Return why ``value`` is not a list of names from ``known``, or None if it is."""
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        return f"Give the {what}s as a list of names."
+    unknown = [item for item in value if item not in known]
+    if not unknown:
+        return None
+    names = ", ".join(f"“{item}”" for item in unknown)
+    return f"Unknown {what} {names}. Known {what}s: {', '.join(sorted(known))}."
 
 
 def default_sms_countries() -> list[str]:
@@ -112,16 +167,46 @@ def validate_compat_origins(value: object) -> None:
             )
 
 
+#: Words that name console pages at ``/console/<word>/``; never organiser slugs.
+RESERVED_ORGANISER_SLUGS = frozenset(
+    {"login", "logout", "new", "switch", "organisers", "account", "accounts", "invite"}
+)
+
+
+def validate_organiser_slug(value: str) -> None:
+    """Refuse a slug that names a console page (``RESERVED_ORGANISER_SLUGS``)."""
+    if value in RESERVED_ORGANISER_SLUGS:
+        raise ValidationError(
+            "“%(slug)s” names a console page; choose another.",
+            code="reserved_slug",
+            params={"slug": value},
+        )
+
+
+#: An ISO 3166-1 alpha-2 country code, upper case ("GB").
+COUNTRY_CODE_VALIDATOR = RegexValidator(
+    r"^[A-Z]{2}$", "Use a two-letter ISO 3166 country code, e.g. GB."
+)
+
+
 class Organiser(models.Model):
     """The tenant: a company or person running booths at events.
 
+    ``country`` (ISO 3166-1 alpha-2, chosen at sign-up among the platform's
+    ``BOOTHSITE_SMS_COUNTRIES``) is what a new event's allowed SMS countries default to.
     ``compat_origins`` lists the origins (``https://booth.example.com``) whose pages may
     call this organiser's booths' ``/compat/<token>/send-mms`` from a browser (CORS).
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=60, unique=True)
+    slug = models.SlugField(max_length=60, unique=True, validators=[validate_organiser_slug])
+    country = models.CharField(
+        max_length=2,
+        default="GB",
+        validators=[COUNTRY_CODE_VALIDATOR],
+        help_text="ISO 3166 country code (GB); new events text numbers of this country.",
+    )
     created_at = models.DateTimeField(default=now, editable=False)
     compat_origins = models.JSONField(
         default=default_compat_origins,
@@ -144,8 +229,9 @@ class MembershipQuerySet(OrganiserScopedQuerySet["Membership"]):
 
 
 class Membership(models.Model):
-    """A user's role in one organiser."""
+    """A user's role in one organiser; ``public_id`` names it in the team page's forms."""
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
@@ -303,13 +389,21 @@ class Event(models.Model):
         return check_password(passcode.strip(), self.gallery_passcode_hash, setter=upgrade)
 
     def clean(self) -> None:
-        """Refuse a passcode gallery without a passcode, and moving a used event.
+        """Refuse bad settings, a passcode gallery without a passcode, and moving a used event.
 
-        Raises ValidationError on ``gallery_visibility`` when it is "passcode" and no
-        passcode is set, and on ``organiser`` when the event already has booths or
-        sessions and would move to another organiser (they would point across tenants).
+        Raises ValidationError naming the field: ``slug`` for a word that names a console
+        page (``RESERVED_CONSOLE_WORDS``), ``ends_at`` for an end before the start,
+        ``timezone`` for a name outside ``time_zone_names()``, ``filters``,
+        ``strip_layouts`` and ``strip_filter`` for a name the renderer does not know
+        (``known_filters()``, ``known_strip_layouts()``), ``gallery_visibility`` when it
+        is "passcode" and no passcode is set, and ``organiser`` when the event already
+        has booths or sessions and would move to another organiser (they would point
+        across tenants).
         """
         super().clean()
+        errors = self._settings_errors()
+        if errors:
+            raise ValidationError(errors)
         if self.gallery_visibility == self.GalleryVisibility.PASSCODE and not (
             self.gallery_passcode_hash
         ):
@@ -323,6 +417,32 @@ class Event(models.Model):
         if moved and (self.booths.exists() or self.sessions.exists()):
             msg = "This event has booths or sessions; it cannot move to another organiser."
             raise ValidationError({"organiser": msg})
+
+    def _settings_errors(self) -> dict[str, str]:
+        """Return the settings ``clean()`` refuses, as ``{field: message}``."""
+        errors: dict[str, str] = {}
+        if self.slug in RESERVED_CONSOLE_WORDS:
+            errors["slug"] = f"“{self.slug}” names a console page; choose another slug."
+        starts, ends = getattr(self, "starts_at", None), self.ends_at  # None: not cleaned
+        if starts is not None and ends is not None and ends <= starts:
+            errors["ends_at"] = "The event must end after it starts."
+        if self.timezone not in time_zone_names():
+            errors["timezone"] = (
+                f"Unknown time zone “{self.timezone}”: choose one such as Europe/London."
+            )
+        for field, known, what in (
+            ("filters", known_filters(), "filter"),
+            ("strip_layouts", known_strip_layouts(), "strip layout"),
+        ):
+            problem = _unknown_names(getattr(self, field), known, what)
+            if problem:
+                errors[field] = problem
+        if self.strip_filter and self.strip_filter not in known_filters():
+            errors["strip_filter"] = (
+                f"Unknown filter “{self.strip_filter}”: leave it empty for the original "
+                "photos, or choose one of " + ", ".join(sorted(known_filters())) + "."
+            )
+        return errors
 
 
 class CameraSettings(TypedDict):
@@ -458,3 +578,61 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.route} {self.key}"
+
+
+class InvitationQuerySet(OrganiserScopedQuerySet["Invitation"]):
+    def pending(self) -> Self:
+        """Invitations not yet accepted nor cancelled (expired ones included)."""
+        return self.filter(accepted_at__isnull=True, cancelled_at__isnull=True)
+
+
+class Invitation(models.Model):
+    """An invitation to join an organiser's team with a role, sent by email.
+
+    The link carries a random token (``inv_…``, 128 bits); only its SHA-256 is stored.
+    It works once (``accepted_at``), until ``expires_at``, and not after the owner
+    cancels it (``cancelled_at``). Sending it again replaces the token: the old link
+    stops working.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organiser = models.ForeignKey(Organiser, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=now, editable=False)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["organiser", "created_at"], name="invitation_org_created")]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.organiser} ({self.role})"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= now()
+
+    @property
+    def is_usable(self) -> bool:
+        """Whether the link still works: not accepted, not cancelled, not expired."""
+        return self.accepted_at is None and self.cancelled_at is None and not self.is_expired

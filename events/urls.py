@@ -1,3 +1,12 @@
+"""URLs of the ``events`` namespace: sign-in, the console's shell, team and invitations.
+
+Fixed console pages come before ``/console/<organiser>/`` and ``/console/<organiser>/
+<event>/``; organiser slugs never take their words (``RESERVED_ORGANISER_SLUGS``), and
+event slugs never take the words of the fixed pages under an organiser (the ``event``
+converter). allauth's own pages (sign-up, email, password) live under ``/accounts/``
+(``boothsite.urls``).
+"""
+
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
@@ -8,20 +17,26 @@ from events import views
 
 app_name = "events"
 
+ORGANISER = "console/<slug:organiser_slug>/"
+
 urlpatterns = [
     path("", include("events.event_urls")),
     path("", include("events.booth_urls")),
-    path(
-        "console/login/",
-        auth_views.LoginView.as_view(template_name="events/login.html"),
-        name="login",
-    ),
+    path("console/login/", views.login, name="login"),
     path("console/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("console/", views.console, name="console"),
+    path("console/new/", views.organiser_create, name="organiser-create"),
+    path("console/switch/", views.switch_organiser, name="switch-organiser"),
+    path("invite/<str:token>/", views.accept_invite, name="accept-invite"),
+    path("invite/<str:token>/signup/", views.invite_signup, name="invite-signup"),
+    path(ORGANISER, views.organiser_home, name="organiser-home"),
+    path(ORGANISER + "team/", views.team, name="team"),
+    path(ORGANISER + "team/members/<str:member_id>/", views.team_member, name="team-member"),
     path(
-        "console/<slug:organiser_slug>/<event:event_slug>/",
-        views.event_detail,
-        name="event-detail",
+        ORGANISER + "team/invitations/<str:invitation_id>/",
+        views.team_invitation,
+        name="team-invitation",
     ),
+    path(ORGANISER + "<event:event_slug>/", views.event_detail, name="event-detail"),
     path("", views.home, name="home"),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 from typing import Any
 
 from django.contrib import admin, messages
@@ -15,18 +16,26 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 
 from messaging import gateway, phones, services
-from messaging.models import AuditEntry, DeliveryReceipt, SendingPause, SmsMessage
+from messaging.models import (
+    PLATFORM_ACCOUNT,
+    AuditEntry,
+    DeliveryReceipt,
+    SendingPause,
+    SmsAccount,
+    SmsMessage,
+)
 
 RECEIPT_FIELDS: tuple[str, ...] = ("received_at", "status", "err_code")
 LEDGER_FIELDS: tuple[str, ...] = (
-    "public_id", "masked_to", "status", "timeline", "gateway", "organiser", "event",
+    "public_id", "masked_to", "status", "timeline", "gateway", "sent_through", "organiser",
+    "event",
     "session", "requested_by", "body", "provider_message_id", "client_ref", "error_code",
     "error_explained", "price", "network", "attempts", "created_at", "submitted_at",
     "final_at",
 )  # fmt: skip
 CSV_COLUMNS = (
     "created_at", "public_id", "organiser", "event", "booth", "to (masked)", "status",
-    "gateway", "provider_message_id", "price", "network", "error_code", "attempts",
+    "gateway", "account", "provider_message_id", "price", "network", "error_code", "attempts",
     "submitted_at", "final_at",
 )  # fmt: skip
 
@@ -52,6 +61,16 @@ DLR_ERRORS = {
 }
 
 
+@functools.lru_cache(maxsize=1024)
+def account_label(value: str) -> str:
+    """Say which account ``SmsMessage.account`` names ("Own account ending 1234").
+
+    Memoised: a label never changes (an own account's key ending is fixed for its row),
+    so a ledger page costs one query per own account, not per message.
+    """
+    return services.sms_account_labels([value]).get(value, value)
+
+
 def explain_error(sms: SmsMessage) -> str:
     """Say in words what the message's error code means, or "" when it has none."""
     code = sms.error_code
@@ -60,6 +79,23 @@ def explain_error(sms: SmsMessage) -> str:
     if sms.receipts.filter(err_code=code).exists() and code in DLR_ERRORS:
         return DLR_ERRORS[code]
     return gateway.STATUS_TEXT.get(code, sms.error_text or f"Error {code}.")
+
+
+class AccountFilter(admin.SimpleListFilter):
+    """The ledger's "sent through" filter: the platform's account or organisers' own."""
+
+    title = "sent through"
+    parameter_name = "through"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("platform", "Platform account"), ("own", "Organisers' own accounts")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "platform":
+            return queryset.filter(account=PLATFORM_ACCOUNT)
+        if self.value() == "own":
+            return queryset.exclude(account__in=["", PLATFORM_ACCOUNT])
+        return queryset
 
 
 class DeliveryReceiptInline(admin.TabularInline[DeliveryReceipt, SmsMessage]):
@@ -89,10 +125,10 @@ class ReadOnlyAdmin(admin.ModelAdmin[Any]):
 @admin.register(SmsMessage)
 class SmsMessageAdmin(ReadOnlyAdmin):
     list_display = [
-        "created_at", "masked_to", "status", "gateway", "organiser", "event",
+        "created_at", "masked_to", "status", "gateway", "sent_through", "organiser", "event",
         "requested_by", "provider_message_id", "price", "network", "error_code",
     ]  # fmt: skip
-    list_filter = ["status", "gateway", "organiser", "event", "created_at"]
+    list_filter = ["status", "gateway", AccountFilter, "organiser", "event", "created_at"]
     list_select_related = ["organiser", "event", "requested_by"]
     search_fields = ["provider_message_id", "=client_ref"]
     date_hierarchy = "created_at"
@@ -105,6 +141,10 @@ class SmsMessageAdmin(ReadOnlyAdmin):
     @admin.display(description="To")
     def masked_to(self, sms: SmsMessage) -> str:
         return phones.mask_phone(sms.to)
+
+    @admin.display(description="Sent through", ordering="account")
+    def sent_through(self, sms: SmsMessage) -> str:
+        return account_label(sms.account)
 
     @admin.display(description="What the error means")
     def error_explained(self, sms: SmsMessage) -> str:
@@ -178,7 +218,8 @@ class SmsMessageAdmin(ReadOnlyAdmin):
                 yield writer.writerow([
                     sms.created_at.isoformat(), sms.public_id, sms.organiser.name, sms.event.name,
                     sms.requested_by.name if sms.requested_by else "", phones.mask_phone(sms.to),
-                    sms.status, sms.gateway, sms.provider_message_id, sms.price or "",
+                    sms.status, sms.gateway, account_label(sms.account),
+                    sms.provider_message_id, sms.price or "",
                     sms.network, sms.error_code, sms.attempts,
                     sms.submitted_at.isoformat() if sms.submitted_at else "",
                     sms.final_at.isoformat() if sms.final_at else "",
@@ -206,9 +247,18 @@ class SmsMessageAdmin(ReadOnlyAdmin):
 
 @admin.register(SendingPause)
 class SendingPauseAdmin(admin.ModelAdmin[SendingPause]):
-    list_display = ["created_at", "event", "reason", "error_code", "lifted_at"]
+    list_display = ["created_at", "scope", "reason", "error_code", "lifted_at"]
     list_filter = ["lifted_at"]
-    readonly_fields = ["event", "reason", "error_code", "created_at", "lifted_at"]
+    readonly_fields = ["event", "organiser", "reason", "error_code", "created_at", "lifted_at"]
+
+    @admin.display(description="Paused")
+    def scope(self, pause: SendingPause) -> str:
+        if pause.event_id:
+            return f"Event {pause.event}"
+        if pause.organiser_id:
+            return f"Own account of {pause.organiser}"
+        return "Platform account"
+
     actions = ["lift"]
 
     @admin.action(description="Lift the selected pauses and send what they held back")
@@ -220,6 +270,23 @@ class SendingPauseAdmin(admin.ModelAdmin[SendingPause]):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+SMS_ACCOUNT_FIELDS: tuple[str, ...] = (
+    "public_id", "organiser", "key_ending", "sender", "verified_at", "created_by", "created_at",
+    "retired_at",
+)  # fmt: skip
+
+
+@admin.register(SmsAccount)
+class SmsAccountAdmin(ReadOnlyAdmin):
+    """Organisers' own Vonage accounts: which is live and when checked, never a credential."""
+
+    list_display = ["organiser", "key_ending", "sender", "verified_at", "created_at", "retired_at"]
+    list_filter = ["retired_at"]
+    list_select_related = ["organiser"]
+    fields = SMS_ACCOUNT_FIELDS
+    readonly_fields = SMS_ACCOUNT_FIELDS
 
 
 @admin.register(AuditEntry)

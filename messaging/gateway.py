@@ -3,6 +3,9 @@
 ``get_gateway()`` returns the gateway chosen by ``BOOTHSITE_SMS_GATEWAY``: ``console``
 (the embedded default, which records the message as sent and prints it without the
 number) or ``vonage`` (the Vonage SMS API through the v4 SDK, with an explicit timeout).
+``get_gateway(credentials)`` sends through an organiser's own Vonage account instead of
+the platform's (``VONAGE_API_KEY``); ``check_credentials`` asks Vonage whether such
+credentials work before they are stored.
 """
 
 from __future__ import annotations
@@ -10,11 +13,13 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.conf import settings
+
+from messaging import segments
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +42,18 @@ class GatewayResult:
     error_text: str = ""
     price: Decimal | None = None
     network: str = ""
+
+
+@dataclass(frozen=True)
+class VonageCredentials:
+    """An organiser's own Vonage API key and secret, decrypted, and its sender ("" = ours).
+
+    Neither the key nor the secret appears in the ``repr`` (so not in a traceback either).
+    """
+
+    api_key: str = field(repr=False)
+    api_secret: str = field(repr=False)
+    sender: str = ""
 
 
 class SmsGateway(Protocol):
@@ -93,33 +110,57 @@ STATUS_TEXT = {
     "timeout": "No answer from Vonage in time; the message may or may not have been sent.",
     "dropped": "Vonage closed the connection after the request; it may have been sent.",
 }
+#: What the account-wide codes mean when the organiser's own account sent the message:
+#: the owner, not the platform's staff, has to act.
+OWN_ACCOUNT_TEXT = {
+    "4": "Your Vonage account refused its API key and secret: enter them again on the "
+    "console's SMS account page.",
+    "8": "Your Vonage account is barred: contact Vonage.",
+    "9": "Your Vonage account has no credit left: top it up at Vonage.",
+    "14": "Your Vonage account refused the request's signature.",
+    "http-401": "Vonage refused your account's API key and secret (HTTP 401): enter them "
+    "again on the console's SMS account page.",
+    "http-403": "Vonage refused a request of your account (HTTP 403).",
+}
+
+
+def _client(api_key: str, api_secret: str) -> Any:
+    """Return a Vonage SDK client for one account, with our timeout and no resending."""
+    from vonage import Auth, HttpClientOptions, Vonage  # type: ignore[import-untyped]
+
+    options = HttpClientOptions(
+        rest_host=settings.VONAGE_REST_HOST,
+        timeout=settings.VONAGE_TIMEOUT_SECONDS,
+        max_retries=0,
+        pool_connections=1,
+        pool_maxsize=1,
+    )
+    return Vonage(Auth(api_key=api_key, api_secret=api_secret), http_client_options=options)
 
 
 class VonageSmsGateway:
-    """Send through the Vonage SMS API with the API key and secret.
+    """Send through the Vonage SMS API with an API key and secret.
 
-    The HTTP timeout is explicit (``VONAGE_TIMEOUT_SECONDS``; the SDK's default is none).
-    The SDK's own resending is switched off: it resends a request whose connection was
-    dropped, which would text a guest twice (Vonage does not de-duplicate), so
-    ``pool_maxsize=1`` and ``max_retries=0``; the task alone decides what is retried.
+    The platform's (``VONAGE_API_KEY``, ``VONAGE_API_SECRET``, ``VONAGE_FROM``) unless
+    ``credentials`` name an organiser's own account, whose client is built for it alone
+    (its sender, or ``VONAGE_FROM`` when it has none). The HTTP timeout is explicit
+    (``VONAGE_TIMEOUT_SECONDS``; the SDK's default is none). The SDK's own resending is
+    switched off: it resends a request whose connection was dropped, which would text a
+    guest twice (Vonage does not de-duplicate), so ``pool_maxsize=1`` and
+    ``max_retries=0``; the task alone decides what is retried. A text with a character
+    outside GSM-7 goes as ``type=unicode`` (Vonage garbles it as ``text``).
     """
 
     name = "vonage"
 
-    def __init__(self) -> None:
-        from vonage import Auth, HttpClientOptions, Vonage  # type: ignore[import-untyped]
-
-        options = HttpClientOptions(
-            rest_host=settings.VONAGE_REST_HOST,
-            timeout=settings.VONAGE_TIMEOUT_SECONDS,
-            max_retries=0,
-            pool_connections=1,
-            pool_maxsize=1,
-        )
-        self.client = Vonage(
-            Auth(api_key=settings.VONAGE_API_KEY, api_secret=settings.VONAGE_API_SECRET),
-            http_client_options=options,
-        )
+    def __init__(self, credentials: VonageCredentials | None = None) -> None:
+        self.own_account = credentials is not None
+        if credentials is None:
+            self.client = _client(settings.VONAGE_API_KEY, settings.VONAGE_API_SECRET)
+            self.sender = settings.VONAGE_FROM
+        else:
+            self.client = _client(credentials.api_key, credentials.api_secret)
+            self.sender = credentials.sender or settings.VONAGE_FROM
 
     def send_sms(self, to: str, text: str, *, client_ref: str, callback_url: str) -> GatewayResult:
         import requests
@@ -134,10 +175,11 @@ class VonageSmsGateway:
 
         message = SmsMessage(
             to=to.lstrip("+"),
-            from_=settings.VONAGE_FROM,
+            from_=self.sender,
             text=text,
             client_ref=client_ref,
             callback=callback_url or None,
+            type="unicode" if segments.is_unicode(text) else None,
         )
         try:
             response = self.client.sms.send(message)
@@ -174,9 +216,10 @@ class VonageSmsGateway:
         )
 
     def _result(self, outcome: str, code: str) -> GatewayResult:
-        return GatewayResult(
-            outcome, self.name, error_code=code, error_text=STATUS_TEXT.get(code, "")
+        text = (OWN_ACCOUNT_TEXT.get(code) if self.own_account else None) or STATUS_TEXT.get(
+            code, ""
         )
+        return GatewayResult(outcome, self.name, error_code=code, error_text=text)
 
     def _classify_status(self, text: str) -> GatewayResult:
         # The SDK raises a bare SmsError whose text holds the status code.
@@ -200,11 +243,65 @@ def _decimal(value: object) -> Decimal | None:
         return None
 
 
-def get_gateway() -> SmsGateway:
-    """Return the configured gateway."""
+def get_gateway(credentials: VonageCredentials | None = None) -> SmsGateway:
+    """Return the configured gateway, sending through ``credentials``' account if given.
+
+    The console gateway sends nothing whichever account is named.
+    """
     if settings.BOOTHSITE_SMS_GATEWAY == "vonage":
-        return VonageSmsGateway()
+        return VonageSmsGateway(credentials)
     return ConsoleSmsGateway()
+
+
+@dataclass(frozen=True)
+class CredentialsCheck:
+    """What Vonage said of an API key and secret.
+
+    ``outcome`` is ``accepted`` (``balance`` is the account's, in EUR), ``refused``
+    (Vonage refused them: do not store them) or ``unchecked`` (nothing could be asked:
+    the console gateway, or Vonage unreachable). ``message`` says it in words.
+    """
+
+    outcome: str
+    message: str
+    balance: Decimal | None = None
+
+
+REFUSED_MESSAGE = "Vonage refused this API key and secret. Check them in Vonage's dashboard."
+UNREACHABLE_MESSAGE = "Vonage could not be reached to check them; they are saved unchecked."
+CONSOLE_MESSAGE = (
+    "Not checked with Vonage: this site's SMS gateway is the console (BOOTHSITE_SMS_GATEWAY), "
+    "which sends nothing."
+)
+
+
+def check_credentials(credentials: VonageCredentials) -> CredentialsCheck:
+    """Ask Vonage for the account's balance with ``credentials``: a free, read-only call.
+
+    Never raises: HTTP 401 or 403 is ``refused``; a timeout, a connection or TLS error,
+    another HTTP error or an unexpected answer is ``unchecked``; so is every call while
+    ``BOOTHSITE_SMS_GATEWAY`` is ``console``.
+    """
+    import requests
+    from vonage_http_client import (
+        AuthenticationError,
+        ForbiddenError,
+        HttpRequestError,
+    )
+
+    if settings.BOOTHSITE_SMS_GATEWAY != "vonage":
+        return CredentialsCheck("unchecked", CONSOLE_MESSAGE)
+    client = _client(credentials.api_key, credentials.api_secret)
+    try:
+        balance = client.account.get_balance()
+    except (AuthenticationError, ForbiddenError):
+        return CredentialsCheck("refused", REFUSED_MESSAGE)
+    except (HttpRequestError, requests.RequestException, ValueError) as exc:
+        logger.warning("Vonage credentials not checked (%s).", type(exc).__name__)
+        return CredentialsCheck("unchecked", UNREACHABLE_MESSAGE)
+    value = _decimal(balance.value)
+    shown = f" (balance €{value:.2f})" if value is not None else ""
+    return CredentialsCheck("accepted", f"Vonage accepted the API key and secret{shown}.", value)
 
 
 class TransientGatewayError(Exception):

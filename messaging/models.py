@@ -23,6 +23,60 @@ def new_callback_token() -> str:
     return uuid.uuid4().hex
 
 
+#: ``SmsMessage.account`` of a message sent through the platform's Vonage account.
+PLATFORM_ACCOUNT = "platform"
+
+
+class SmsAccountQuerySet(OrganiserScopedQuerySet["SmsAccount"]):
+    def live(self) -> Self:
+        """Return the accounts in use (not retired): at most one per organiser."""
+        return self.filter(retired_at__isnull=True)
+
+
+class SmsAccount(models.Model):
+    """An organiser's own Vonage account: its API key and secret, encrypted, and a sender.
+
+    An organiser with no live account (``retired_at`` empty) texts through the
+    platform's account. The key and secret are Fernet tokens
+    (``messaging.credentials``), never shown again: ``key_ending`` keeps the key's last
+    four characters for the console. New credentials retire the live row (wiping its
+    tokens) and make a new one, so ``SmsMessage.account`` names the credentials that
+    sent each message. ``verified_at`` is when Vonage last accepted them (empty when
+    they could not be checked).
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organiser = models.ForeignKey(Organiser, on_delete=models.CASCADE, related_name="sms_accounts")
+    api_key_encrypted = models.TextField(editable=False)
+    api_secret_encrypted = models.TextField(editable=False)
+    key_ending = models.CharField(max_length=4, editable=False)
+    sender = models.CharField(
+        max_length=15, blank=True, help_text="Sender name or number; empty: the platform's."
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SmsAccountQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "SMS account"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organiser"],
+                condition=models.Q(retired_at__isnull=True),
+                name="sms_account_one_live_per_organiser",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Vonage account ending {self.key_ending} of {self.organiser}"
+
+
 class SmsMessageQuerySet(EventScopedQuerySet["SmsMessage"]):
     organiser_path = "organiser"  # a message names its organiser directly
 
@@ -67,6 +121,9 @@ class SmsMessage(models.Model):
     body = models.TextField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     gateway = models.CharField(max_length=16, blank=True)
+    # Which account sent it: PLATFORM_ACCOUNT, or the public id of the organiser's own
+    # SmsAccount; empty until a send is tried.
+    account = models.CharField(max_length=36, blank=True)
     provider_message_id = models.CharField(max_length=64, blank=True, db_index=True)
     client_ref = models.CharField(max_length=40, unique=True, default=new_client_ref)
     callback_token = models.CharField(max_length=40, unique=True, default=new_callback_token)
@@ -133,15 +190,26 @@ class SendingPauseQuerySet(models.QuerySet["SendingPause"]):
 
 
 class SendingPause(models.Model):
-    """SMS sending stopped for the whole account (``event`` empty) or for one event.
+    """SMS sending stopped for an account (``event`` empty) or for one event.
 
-    The account is paused when the provider says the credentials, the account or its
-    quota are at fault; an event is paused by the pumping breaker. Messages stay queued
-    until staff lift the pause in the admin.
+    An account is paused when the provider says its credentials, the account or its
+    quota are at fault: the platform's account (``organiser`` empty too), or one
+    organiser's own account (``organiser`` set), which stops that organiser's messages
+    only. An event is paused by the pumping breaker. Messages stay queued until staff
+    lift the pause in the admin (or, for an organiser's own account, until its owner
+    saves the account again).
     """
 
     event = models.ForeignKey(
         Event, on_delete=models.CASCADE, null=True, blank=True, related_name="sms_pauses"
+    )
+    organiser = models.ForeignKey(
+        Organiser,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="sms_account_pauses",
+        help_text="Set for a pause of this organiser's own SMS account.",
     )
     reason = models.CharField(max_length=200)
     error_code = models.CharField(max_length=16, blank=True)
@@ -154,7 +222,12 @@ class SendingPause(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        scope = f"event {self.event_id}" if self.event_id else "the account"
+        if self.event_id:
+            scope = f"event {self.event_id}"
+        elif self.organiser_id:
+            scope = f"the own account of organiser {self.organiser_id}"
+        else:
+            scope = "the platform account"
         return f"SMS paused for {scope}: {self.reason}"
 
 

@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import re
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -32,11 +33,19 @@ from boothsite.celery import enqueue_on_commit
 from captures import services as capture_services
 from captures.models import BoothSession, Capture
 from captures.storage import delete_quietly
-from events.models import Booth, Event, Organiser
+from events import tokens
+from events.models import Booth, Event, Membership, Organiser
 from events.roles import Role
-from messaging import gateway, phones, ratelimit
+from messaging import credentials, gateway, phones, ratelimit
 from messaging.exceptions import SendLater, SmsLimitReached, SmsPaused, SmsUnavailable
-from messaging.models import AuditEntry, DeliveryReceipt, SendingPause, SmsMessage
+from messaging.models import (
+    PLATFORM_ACCOUNT,
+    AuditEntry,
+    DeliveryReceipt,
+    SendingPause,
+    SmsAccount,
+    SmsMessage,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -63,11 +72,31 @@ def render_share_text(session: BoothSession) -> str:
     Uses the event's own template when set (``{link}`` stands for the link; control
     characters are stripped), else ``templates/messaging/sms/share_link.txt``.
     """
-    event = session.event
-    link = session.share_url()
-    if event.sms_template:
-        template = CONTROL_CHARACTERS.sub(" ", event.sms_template)
-        text = template.replace("{link}", link) if "{link}" in template else f"{template} {link}"
+    return compose_share_text(session.event, session.share_url())
+
+
+#: The only placeholder of an event's SMS text.
+LINK_PLACEHOLDER = "{link}"
+
+
+def compose_share_text(event: Event, link: str, template: str | None = None) -> str:
+    """Return the SMS text ``render_share_text`` sends for ``link``.
+
+    ``template`` stands in for the event's ``sms_template`` (the console's preview of a
+    text not saved yet). A template replaces each ``{link}`` with ``link`` (or ends with
+    it when it has none), turns control characters into spaces and collapses runs of
+    whitespace into one space; an empty one gives the default text,
+    ``templates/messaging/sms/share_link.txt`` with the event's name (60 characters at
+    most). ``static/console-sms.js`` renders its live preview by the same rules.
+    """
+    template = event.sms_template if template is None else template
+    if template:
+        template = CONTROL_CHARACTERS.sub(" ", template)
+        text = (
+            template.replace(LINK_PLACEHOLDER, link)
+            if LINK_PLACEHOLDER in template
+            else f"{template} {link}"
+        )
         return " ".join(text.split())
     return render_to_string(
         "messaging/sms/share_link.txt",
@@ -75,9 +104,36 @@ def render_share_text(session: BoothSession) -> str:
     ).strip()
 
 
+def example_share_link() -> str:
+    """Return a guest link as long as a real one (``SITE_URL``, the token's length).
+
+    For previews and segment counts: its token is made of ``x``, so it opens nothing.
+    """
+    length = len(tokens.link_token())
+    return f"{settings.SITE_URL}{reverse('captures:share', args=['x' * length])}"
+
+
+def live_sms_account(organiser: Organiser | int) -> SmsAccount | None:
+    """Return the organiser's own SMS account in use, or None (the platform's sends)."""
+    return SmsAccount.objects.live().filter(organiser=organiser).first()
+
+
 def active_pause(event: Event) -> SendingPause | None:
-    """Return the pause that stops the event's sending (account-wide or its own), if any."""
-    return SendingPause.objects.active().filter(Q(event__isnull=True) | Q(event=event)).first()
+    """Return the pause that stops the event's sending, if any.
+
+    The event's own pause (the pumping breaker), or that of the account it sends
+    through: the organiser's own account when it has one live, else the platform's.
+    """
+    return _active_pause(event, live_sms_account(event.organiser_id))
+
+
+def _active_pause(event: Event, account: SmsAccount | None) -> SendingPause | None:
+    account_scope = (
+        Q(event__isnull=True, organiser_id=event.organiser_id)
+        if account is not None
+        else Q(event__isnull=True, organiser__isnull=True)
+    )
+    return SendingPause.objects.active().filter(account_scope | Q(event=event)).first()
 
 
 def queue_share_sms(booth: Booth, session: BoothSession, phone: object) -> SmsMessage:
@@ -324,21 +380,30 @@ def pause_event(event: Event, *, reason: str) -> SendingPause:
     return pause
 
 
-def pause_account(result: gateway.GatewayResult) -> SendingPause:
-    """Stop all sending after a provider answer that concerns the whole account.
+def pause_account(
+    result: gateway.GatewayResult, *, organiser: Organiser | None = None
+) -> SendingPause:
+    """Stop an account's sending after a provider answer that concerns the whole account.
 
-    The staff's alert is queued after the commit (at once outside a transaction, as in
-    the send task), and a failed alert is only logged: the pause stands and the task
-    that found it ends normally.
+    The platform's account by default, which stops every organiser that sends through
+    it; with ``organiser``, that organiser's own account, which stops its messages only.
+    Returns the account's active pause when it has one already. The alert (the staff
+    for the platform's account, the organiser's owners for their own) is queued after
+    the commit (at once outside a transaction, as in the send task), and a failed alert
+    is only logged: the pause stands and the task that found it ends normally.
     """
-    existing = SendingPause.objects.active().filter(event__isnull=True).first()
+    existing = SendingPause.objects.active().filter(event__isnull=True, organiser=organiser).first()
     if existing is not None:
         return existing
     pause = SendingPause.objects.create(
-        reason=result.error_text or "The SMS provider refused the account.",
-        error_code=result.error_code,
+        organiser=organiser,
+        reason=(result.error_text or "The SMS provider refused the account.")[:200],
+        error_code=result.error_code[:16],
     )
-    logger.error("SMS sending paused for the account: %s", pause.reason)
+    if organiser is None:
+        logger.error("SMS sending paused for the platform account: %s", pause.reason)
+    else:
+        logger.error("SMS paused for the own account of organiser %s.", organiser.public_id)
     enqueue_on_commit("messaging.tasks.send_pause_alert", pause.pk)
     return pause
 
@@ -355,6 +420,8 @@ def send_pause_alert(pause: SendingPause) -> bool:
     sent_key = f"sms-pause-alert:{pause.pk}"
     if cache.get(sent_key):
         return False
+    if pause.organiser_id is not None and pause.event_id is None:
+        return _send_own_account_alert(pause, pause.organiser_id, sent_key)
     if pause.event_id is not None:
         event_id = Event.objects.filter(pk=pause.event_id).values_list("public_id", flat=True)
         subject = f"SMS paused for an event: {pause.reason}"
@@ -371,10 +438,33 @@ def send_pause_alert(pause: SendingPause) -> bool:
     return True
 
 
+def _send_own_account_alert(pause: SendingPause, organiser_id: int, sent_key: str) -> bool:
+    """E-mail the owners of an organiser whose own account is paused (once; never raises)."""
+    owners = Membership.objects.filter(organiser_id=organiser_id, role=Role.OWNER)
+    recipients = [m.user.email for m in owners.select_related("user") if m.user.email]
+    if not recipients:
+        return False
+    try:
+        send_mail(
+            "Boothsite: SMS paused for your Vonage account",
+            f"{pause.reason} Your guests' SMS wait until the SMS account is saved again in "
+            "the console (SMS account page); QR codes and gallery links still work.",
+            None,
+            recipients,
+        )
+    except Exception as exc:
+        logger.warning("Alert for SMS pause %s not sent (%s).", pause.pk, type(exc).__name__)
+        return False
+    cache.set(sent_key, 1, timeout=7 * 86400)
+    return True
+
+
 def lift_pause(pause: SendingPause) -> int:
     """Lift a pause and queue again the messages it held back; return how many.
 
-    Each starts a fresh count of queueings (``enqueue_attempts`` 1, due now).
+    Those of its event, of its organiser (a pause of the organiser's own account) or
+    every queued message (the platform's account). Each starts a fresh count of
+    queueings (``enqueue_attempts`` 1, due now); the send task checks for pauses again.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -382,6 +472,8 @@ def lift_pause(pause: SendingPause) -> int:
         waiting = SmsMessage.objects.filter(status=SmsMessage.Status.QUEUED)
         if pause.event_id:
             waiting = waiting.filter(event_id=pause.event_id)
+        elif pause.organiser_id:
+            waiting = waiting.filter(organiser_id=pause.organiser_id)
         ids = list(waiting.values_list("pk", flat=True))
         SmsMessage.objects.filter(pk__in=ids).update(enqueue_attempts=1, enqueued_at=now)
         for sms_id in ids:
@@ -399,24 +491,38 @@ def callback_url(sms: SmsMessage) -> str:
 def send_sms_message(sms: SmsMessage) -> SmsMessage:
     """Send a queued message once and record the outcome.
 
-    Does nothing while sending is paused (the message stays queued) and raises SendLater
-    when the global send rate is used up. The row is then claimed with a conditional
-    UPDATE (queued → sending), so a task that runs twice, or is redelivered after its
-    worker died, never sends twice. Raises gateway.TransientGatewayError after putting
-    the message back in the queue when the provider asks to retry.
+    It goes through the organiser's own account when one is live (its decrypted
+    credentials), else through the platform's; the claim records which in
+    ``SmsMessage.account``. Does nothing while the event or that account is paused
+    (the message stays queued) and raises SendLater when the global send rate is used
+    up. Credentials that no key decrypts any more pause the organiser's account. The
+    row is then claimed with a conditional UPDATE (queued → sending), so a task that
+    runs twice, or is redelivered after its worker died, never sends twice. Raises
+    gateway.TransientGatewayError after putting the message back in the queue when the
+    provider asks to retry; an answer that concerns the account pauses that account.
     """
-    if active_pause(sms.event) is not None:
+    account = live_sms_account(sms.organiser_id)
+    if _active_pause(sms.event, account) is not None:
         return sms
+    own: gateway.VonageCredentials | None = None
+    if account is not None:
+        try:
+            own = _decrypted(account)
+        except credentials.UnreadableCredentials:
+            pause_account(UNREADABLE_RESULT, organiser=account.organiser)
+            return sms
     wait = ratelimit.seconds_until_slot(settings.BOOTHSITE_SMS_SEND_RATE)
     if wait:
         raise SendLater(wait)
     claimed = SmsMessage.objects.filter(pk=sms.pk, status=SmsMessage.Status.QUEUED).update(
-        status=SmsMessage.Status.SENDING, attempts=sms.attempts + 1
+        status=SmsMessage.Status.SENDING,
+        attempts=sms.attempts + 1,
+        account=account_label(account),
     )
     if not claimed:
         sms.refresh_from_db()
         return sms
-    result = gateway.get_gateway().send_sms(
+    result = gateway.get_gateway(own).send_sms(
         sms.to, sms.body, client_ref=sms.client_ref, callback_url=callback_url(sms)
     )
     _record_result(sms, result)
@@ -426,8 +532,32 @@ def send_sms_message(sms: SmsMessage) -> SmsMessage:
         attempts = BOUNDED_ATTEMPTS if result.outcome == "retry_bounded" else MAX_ATTEMPTS
         raise gateway.TransientGatewayError(result.error_code, max_attempts=attempts)
     if result.outcome == "halt":
-        pause_account(result)
+        pause_account(result, organiser=account.organiser if account is not None else None)
     return sms
+
+
+#: The pause of an organiser's own account whose credentials no key decrypts.
+UNREADABLE_RESULT = gateway.GatewayResult(
+    "halt",
+    "vonage",
+    error_code="unreadable",
+    error_text="The saved Vonage credentials can no longer be read (the site's "
+    "BOOTHSITE_CREDENTIALS_KEY changed): enter them again on the SMS account page.",
+)
+
+
+def account_label(account: SmsAccount | None) -> str:
+    """Return ``SmsMessage.account`` for a send through ``account`` (None: the platform's)."""
+    return PLATFORM_ACCOUNT if account is None else str(account.public_id)
+
+
+def _decrypted(account: SmsAccount) -> gateway.VonageCredentials:
+    """Return the account's credentials in clear; credentials.UnreadableCredentials if not."""
+    return gateway.VonageCredentials(
+        api_key=credentials.decrypt(account.api_key_encrypted),
+        api_secret=credentials.decrypt(account.api_secret_encrypted),
+        sender=account.sender,
+    )
 
 
 def _record_result(sms: SmsMessage, result: gateway.GatewayResult) -> None:
@@ -492,8 +622,9 @@ def sweep_queued_sms(now: dt.datetime | None = None) -> SmsSweep:
     A message is due when it is queued and its task was queued (or its retry was due)
     more than ``BOOTHSITE_SWEEP_AFTER_SECONDS`` ago, or never (rows from before this
     record). That means the task never reached a worker: the broker was down or silent
-    at the commit. Paused messages are never due: nothing while the account is paused,
-    nothing of an event that is (``lift_pause`` queues those). A due message with tries
+    at the commit. Paused messages are never due: nothing that would go through a paused
+    account (the platform's, or an organiser's own), nothing of an event that is paused
+    (``lift_pause`` queues those). A due message with tries
     left (``enqueue_attempts < BOOTHSITE_SMS_MAX_ENQUEUES``) gets one more and its task
     is queued after the commit; one without ends failed with ``error_code``
     ``NOT_SENT``. Claimed with ``SELECT … FOR UPDATE SKIP LOCKED``, at most
@@ -502,16 +633,19 @@ def sweep_queued_sms(now: dt.datetime | None = None) -> SmsSweep:
     """
     now = now or timezone.now()
     active = SendingPause.objects.active()
-    if active.filter(event__isnull=True).exists():
-        return SmsSweep(queued=0, given_up=0)
+    own_accounts = SmsAccount.objects.live().values("organiser_id")
+    queued = SmsMessage.objects.filter(status=SmsMessage.Status.QUEUED)
+    if active.filter(event__isnull=True, organiser__isnull=True).exists():
+        queued = queued.filter(organiser_id__in=own_accounts)  # the platform's is paused
+    paused_own = active.filter(event__isnull=True, organiser_id__in=own_accounts)
     cutoff = now - dt.timedelta(seconds=settings.BOOTHSITE_SWEEP_AFTER_SECONDS)
     limit = settings.BOOTHSITE_SMS_MAX_ENQUEUES
     with transaction.atomic():
         due = list(
-            SmsMessage.objects.select_for_update(skip_locked=True)
-            .filter(status=SmsMessage.Status.QUEUED)
+            queued.select_for_update(skip_locked=True)
             .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=cutoff))
             .exclude(event_id__in=active.filter(event__isnull=False).values("event_id"))
+            .exclude(organiser_id__in=paused_own.values("organiser_id"))
             .order_by("pk")
             .values_list("pk", "enqueue_attempts")[:SMS_SWEEP_BATCH]
         )
@@ -748,3 +882,135 @@ def _purge_event(event: Event) -> bool:
         )
         transaction.on_commit(lambda: _delete_files(files))
     return True
+
+
+# ---- The console's SMS account and an event's SMS settings (issue 13) ----
+
+
+@dataclass(frozen=True)
+class SmsAccountSaved:
+    """What ``set_own_sms_account`` did: the live account (None when refused) and Vonage's word.
+
+    ``resumed`` counts the messages queued again because the save lifted a pause of the
+    organiser's own account.
+    """
+
+    account: SmsAccount | None
+    check: gateway.CredentialsCheck
+    resumed: int = 0
+
+
+def set_own_sms_account(
+    organiser: Organiser,
+    actor: AbstractBaseUser | None,
+    *,
+    api_key: str,
+    api_secret: str,
+    sender: str,
+) -> SmsAccountSaved:
+    """Check new Vonage credentials, then store them encrypted as the organiser's account.
+
+    Vonage is asked first (``gateway.check_credentials``, the account's balance): when
+    it refuses them nothing is stored and ``account`` is None. Accepted or unchecked
+    (the console gateway, Vonage unreachable) they replace the live account, under a
+    lock on the organiser: the old row is retired and its encrypted values wiped, the
+    new one records ``verified_at`` when Vonage accepted them. A pause of the
+    organiser's own account is lifted and what it held back queued again after the
+    commit. The secret is never logged, returned or shown.
+    """
+    check = gateway.check_credentials(
+        gateway.VonageCredentials(api_key=api_key, api_secret=api_secret, sender=sender)
+    )
+    if check.outcome == "refused":
+        return SmsAccountSaved(account=None, check=check)
+    now = timezone.now()
+    with transaction.atomic():
+        Organiser.objects.select_for_update().filter(pk=organiser.pk).first()
+        _retire_accounts(organiser, now)
+        account = SmsAccount.objects.create(
+            organiser=organiser,
+            api_key_encrypted=credentials.encrypt(api_key),
+            api_secret_encrypted=credentials.encrypt(api_secret),
+            key_ending=api_key[-4:],
+            sender=sender,
+            verified_at=now if check.outcome == "accepted" else None,
+            created_by_id=actor.pk if actor is not None else None,
+        )
+        resumed = _lift_own_account_pauses(organiser)
+    logger.info("Organiser %s now sends SMS through its own account.", organiser.public_id)
+    return SmsAccountSaved(account=account, check=check, resumed=resumed)
+
+
+def set_sms_sender(organiser: Organiser, sender: str) -> SmsAccount | None:
+    """Change the sender of the organiser's live own account; None when it has none."""
+    account = live_sms_account(organiser)
+    if account is not None:
+        account.sender = sender
+        account.save(update_fields=["sender"])
+    return account
+
+
+def use_platform_sms_account(organiser: Organiser) -> int:
+    """Send the organiser's SMS through the platform's account again.
+
+    Retires the live own account (wiping its encrypted credentials) and lifts a pause
+    of it, queueing again what it held back. Returns how many messages were queued again.
+    """
+    with transaction.atomic():
+        Organiser.objects.select_for_update().filter(pk=organiser.pk).first()
+        _retire_accounts(organiser, timezone.now())
+        resumed = _lift_own_account_pauses(organiser)
+    logger.info("Organiser %s now sends SMS through the platform account.", organiser.public_id)
+    return resumed
+
+
+def _retire_accounts(organiser: Organiser, now: dt.datetime) -> int:
+    return (
+        SmsAccount.objects.for_organiser(organiser)
+        .live()
+        .update(retired_at=now, api_key_encrypted="", api_secret_encrypted="")
+    )
+
+
+def _lift_own_account_pauses(organiser: Organiser) -> int:
+    pauses = SendingPause.objects.active().filter(event__isnull=True, organiser=organiser)
+    return sum(lift_pause(pause) for pause in pauses)
+
+
+def own_account_pause(organiser: Organiser) -> SendingPause | None:
+    """Return the active pause of the organiser's own account, if any."""
+    return SendingPause.objects.active().filter(event__isnull=True, organiser=organiser).first()
+
+
+def sms_account_labels(values: Iterable[str]) -> dict[str, str]:
+    """Return a label for each ``SmsMessage.account`` value in ``values``, in one query.
+
+    ``platform`` is "Platform account"; an own account's public id is "Own account
+    ending 1234" (its key's last four characters); "" is "Not sent yet".
+    """
+    ids = {value for value in values if value and value != PLATFORM_ACCOUNT}
+    labels = {"": "Not sent yet", PLATFORM_ACCOUNT: "Platform account"}
+    valid = []
+    for value in ids:
+        try:
+            valid.append(uuid.UUID(value))
+        except ValueError:
+            labels[value] = value
+    for public_id, ending in SmsAccount.objects.filter(public_id__in=valid).values_list(
+        "public_id", "key_ending"
+    ):
+        labels[str(public_id)] = f"Own account ending {ending}"
+    return labels
+
+
+def update_event_sms_settings(event: Event, *, sms_template: str, countries: list[str]) -> Event:
+    """Store the event's SMS text and the countries its guests may be texted in.
+
+    The caller validates (``messaging.forms.EventSmsSettingsForm``: the link
+    placeholder, at most ``segments.MAX_SEGMENTS`` segments, countries of the
+    platform's ``BOOTHSITE_SMS_COUNTRIES``). Only those two fields are written.
+    """
+    event.sms_template = sms_template
+    event.sms_allowed_countries = [code.upper() for code in countries]
+    event.save(update_fields=["sms_template", "sms_allowed_countries"])
+    return event

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+import events.converters  # noqa: F401  (registers the <event:…> converter)
+from messaging import stats_views
+
+urlpatterns = [
+    path(
+        "console/<slug:organiser_slug>/<event:event_slug>/stats/",
+        stats_views.event_stats,
+        name="event-stats",
+    ),
+]

@@ -104,6 +104,17 @@
     const count = (await queue.all()).length;
     $("queue-badge").hidden = count === 0;
     $("queue-badge").textContent = count + (count === 1 ? " photo waiting to upload" : " items waiting to upload");
+    reportQueue(count);
+  }
+  // The console's monitor shows how many uploads wait here: tell the server over the
+  // socket whenever the count changes, and once each time the socket opens.
+  function reportQueue(count) {
+    if (count !== undefined) state.queued = count;
+    const socket = state.socket;
+    if (state.queued === undefined || !socket || socket.readyState !== WebSocket.OPEN) return;
+    if (state.reportedQueue === state.queued) return;
+    socket.send(JSON.stringify({ type: "queue", pending: state.queued }));
+    state.reportedQueue = state.queued;
   }
   async function flushQueue() {
     if (flushing || !state.token) return;
@@ -204,6 +215,8 @@
       socket.binaryType = "arraybuffer";
       socket.onopen = () => {
         $("connection").textContent = "Live";
+        state.reportedQueue = undefined;
+        reportQueue();
         if (state.socketOpened) syncCamera(); // settings saved while the socket was down
         state.socketOpened = true;
       };

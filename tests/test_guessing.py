@@ -356,9 +356,8 @@ def admin_form_data(response) -> dict[str, object]:
         elif isinstance(value, bool):
             if value:
                 data[name] = "on"
-        else:
-            prepared = field.prepare_value(value)
-            data[name] = "" if prepared is None else prepared
+        else:  # BoundField.value() is already prepared for the widget
+            data[name] = "" if value is None else value
     return data
 
 

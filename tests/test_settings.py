@@ -28,6 +28,7 @@ PRODUCTION = {
     "VONAGE_API_KEY": "key",
     "VONAGE_API_SECRET": "secret",
     "VONAGE_SIGNATURE_SECRET": "signature-secret",
+    "BOOTHSITE_CREDENTIALS_KEY": "ZmDfcTF7_60GrrY167zsiPd67pEvs0aGOv2oasOM1Pg=",
 }
 
 

@@ -29,7 +29,9 @@ class VonageStub:
     Behaviours: ``("status", "N")`` answers HTTP 200 with message status N;
     ``("http", 429)`` answers that HTTP status; ``("drop",)`` reads the request and
     closes the connection without answering; ``("hang", seconds)`` answers nothing for
-    that long. With nothing scripted it accepts the message (status 0).
+    that long. With nothing scripted it accepts the message (status 0). ``GET`` (the
+    account's balance, ``/account/get-balance``) takes the same script: ``("http", N)``,
+    ``("drop",)`` and ``("hang", s)`` as above, anything else a balance of 10.00.
     """
 
     def __init__(self, folder: Path) -> None:
@@ -61,6 +63,27 @@ class VonageStub:
                     )
                     behaviour = stub.script.popleft() if stub.script else OK
                 stub.respond(self, form, behaviour)
+
+            def do_GET(self) -> None:
+                with stub.lock:
+                    stub.requests.append(
+                        {
+                            "path": self.path,
+                            "form": {},
+                            "headers": dict(self.headers),
+                            "at": time.time(),
+                        }
+                    )
+                    behaviour = stub.script.popleft() if stub.script else OK
+                if behaviour[0] == "status":
+                    body = json.dumps({"value": 10.0, "autoReload": False}).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
+                stub.respond(self, {}, behaviour)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True

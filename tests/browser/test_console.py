@@ -26,7 +26,7 @@ def sign_in(page, site) -> None:
 def test_organiser_signs_in(site, pairing_url, browser_for):
     page = browser_for(smiling=False)
     sign_in(page, site)
-    expect(page.locator("h1")).to_have_text("Your events")
+    expect(page.locator("h1")).to_have_text("Demo Organiser")  # its only organiser's home
 
 
 def test_guest_opens_a_passcode_gallery(site, browser_for):
@@ -108,6 +108,8 @@ def console_pages(site) -> dict[str, str]:
     event = "/console/demo/demo-party/"
     return {
         "console-home": "/console/",
+        "console-demo-home": "/console/demo/",
+        "console-demo-team": "/console/demo/team/",
         "console-event": event,
         "console-branding": event + "branding/",
         "console-camera": f"/console/demo/booths/{booth}/camera/",

@@ -402,6 +402,7 @@ def test_the_admin_edits_origins_one_per_line(tenant_a, admin_client):
     form = {
         "name": organiser.name,
         "slug": organiser.slug,
+        "country": organiser.country,
         "compat_origins": "https://Booth.example.com/\r\n\r\nhttp://127.0.0.1:8080\r\n",
         "memberships-TOTAL_FORMS": "0",
         "memberships-INITIAL_FORMS": "0",

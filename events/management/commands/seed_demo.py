@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.models import EmailAddress  # type: ignore[import-untyped]
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -68,6 +69,10 @@ class Command(BaseCommand):
                 user.save(update_fields=["password"])
             password = DEMO_PASSWORD if user.check_password(DEMO_PASSWORD) else "(the one you set)"
             services.add_member(organiser, user, Role.OWNER)
+            if user.email:  # a verified address: the console opens (issue 13.1)
+                EmailAddress.objects.update_or_create(
+                    user=user, email=user.email, defaults={"verified": True, "primary": True}
+                )
             event = Event.objects.for_organiser(organiser).filter(slug=DEMO_EVENT).first()
             if event is None:
                 event = services.create_event(organiser, name="Demo Party", slug=DEMO_EVENT)
