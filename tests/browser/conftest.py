@@ -186,6 +186,18 @@ def site(tmp_path: Path) -> Iterator[Site]:
 
 
 @pytest.fixture
+def site_debug_off(tmp_path: Path) -> Iterator[Site]:
+    """A daphne serving Boothsite with DEBUG off (tests/browser/debug_off_settings.py)."""
+    port = free_port()
+    env = site_env(tmp_path, port, DJANGO_SETTINGS_MODULE="tests.browser.debug_off_settings")
+    running = Site(tmp_path, port, env)
+    running.manage("migrate", "--noinput")
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
 def pairing_url(site: Site) -> str:
     out = site.manage("seed_demo")
     match = re.search(r"Booth page:\s+(\S+)", out)
@@ -382,6 +394,7 @@ _FITS = """(mayScroll) => {
   for (const node of document.body.querySelectorAll("*")) {
     const box = node.getBoundingClientRect();
     if (box.width === 0 || box.height === 0) continue;
+    if (box.width <= 1 && box.height <= 1) continue;  // .visually-hidden: read, not seen
     if (clips(node) && node.scrollWidth > node.clientWidth + 1 && !allowed(node)) {
       scrolling.push(name(node) + " " + node.scrollWidth + ">" + node.clientWidth);
     }
@@ -429,3 +442,30 @@ def check_fits(
         page.screenshot(path=str(SCREENS / f"{name}-{label}.png"), full_page=True)
     page.set_viewport_size({"width": 1280, "height": 800})
     return statuses
+
+
+#: axe-core rules that fail a page whatever their impact: every field has a label and
+#: every button a name (issue 13).
+AXE_NAME_RULES = {"label", "select-name", "button-name", "input-button-name"}
+AXE_FAILING_IMPACTS = {"serious", "critical"}
+
+
+def axe_problems(page: Any, where: str = "") -> list[str]:
+    """Run axe-core (axe-playwright-python's bundled copy) on ``page``.
+
+    Returns one line per failing rule: serious or critical violations, and any violation
+    of ``AXE_NAME_RULES``, with the nodes' targets; [] when the page passes. Asserts that
+    the naming rules ran at all (a page axe could not read is not a pass).
+    """
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page).response
+    kinds = ("violations", "passes", "incomplete", "inapplicable")
+    ran = {rule["id"] for kind in kinds for rule in results[kind]}
+    assert ran >= AXE_NAME_RULES, f"{where}: axe left out {AXE_NAME_RULES - ran}"
+    problems = []
+    for violation in results["violations"]:
+        if violation["impact"] in AXE_FAILING_IMPACTS or violation["id"] in AXE_NAME_RULES:
+            targets = [" ".join(node["target"]) for node in violation["nodes"]]
+            problems.append(f"{where}: {violation['id']} ({violation['impact']}) at {targets}")
+    return problems

@@ -8,7 +8,6 @@ must answer at ``/favicon.ico`` and at the address the pages link.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,24 +17,10 @@ from tests.browser.conftest import (
     PAGE_VIEWPORTS,
     Site,
     check_fits,
-    free_port,
-    site_env,
 )
 from tests.error_urls import CRASH_DETAIL
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def site_debug_off(tmp_path: Path) -> Iterator[Site]:
-    """A daphne serving Boothsite with DEBUG off (tests/browser/debug_off_settings.py)."""
-    port = free_port()
-    env = site_env(tmp_path, port, DJANGO_SETTINGS_MODULE="tests.browser.debug_off_settings")
-    running = Site(tmp_path, port, env)
-    running.manage("migrate", "--noinput")
-    running.start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture
