@@ -23,6 +23,14 @@ default quality and thumbnail side): "upload" is the upload request
 on the stored original (decoded as ``services._load`` does, then
 ``render_variant_files``), and "whole capture" both in turn.
 
+The animated strip rows (``animated``: four frames fitted to 480x360, 0.8 s each) time
+the WebP and the GIF the strips task stores, and the whole task's work
+(``render_strip_file``: both files and the JPEG still).  The seed made no animation, so
+their reference, in the same run, is a GIF the way Pillow makes one by default: the
+frames at 480x360 saved as is, each quantised to its own adaptive palette (median
+cut).  A line then gives each file's size and
+its mean absolute error against the frames.
+
 Then the exactness check: pixels of our seed tints that differ from the float64 seed,
 on every frame used (``imaging.seed_tint``) and on the frames the pure-Python loop
 ran on, and over all 16,777,216 colours (``--no-exhaustive`` skips it).
@@ -231,6 +239,54 @@ def main(argv=None):
             1,
         )
 
+    # The animated strip: WebP and GIF against Pillow's default GIF (see the docstring).
+    animated = imaging.STRIP_LAYOUTS["animated"]
+    sizes_line = ""
+    for label in SIZES:
+        quad = [frames[label][i % len(frames[label])] for i in range(4)]
+        fitted = imaging.compose_animation(quad)
+
+        def default_gif(i, quad=quad):
+            shown = [ImageOps.fit(f, (animated.width, animated.height)) for f in quad]
+            return _pillow_default_gif(shown, animated.frame_ms)
+
+        row(
+            "strip animated -> WebP",
+            f"4x{label}",
+            lambda i, quad=quad: imaging.encode_animated_webp(
+                imaging.compose_animation(quad), animated.frame_ms
+            ),
+            default_gif,
+            args.seed_n,
+        )
+        row(
+            "strip animated -> GIF",
+            f"4x{label}",
+            lambda i, quad=quad: imaging.encode_animated_gif(
+                imaging.compose_animation(quad), animated.frame_ms
+            ),
+            default_gif,
+            args.seed_n,
+        )
+        row(
+            "strip task: animated WebP+GIF",
+            f"4x{label}",
+            lambda i, quad=quad: imaging.render_strip_file(quad, "animated"),
+            default_gif,
+            args.seed_n,
+        )
+        if not sizes_line:
+            files = {
+                "WebP": imaging.encode_animated_webp(fitted, animated.frame_ms),
+                "GIF": imaging.encode_animated_gif(fitted, animated.frame_ms),
+                "Pillow's default GIF": _pillow_default_gif(fitted, animated.frame_ms),
+            }
+            sizes_line = "animated strip (4 frames of 480x360): " + "; ".join(
+                f"{name} {len(data) / 1024:.0f} KB, error {_animation_error(np, data, fitted):.1f}"
+                for name, data in files.items()
+            )
+    print(sizes_line + " (error: mean absolute difference from the frames, 0-255)")
+
     # The product's capture pipeline (captures.services) with an event's defaults.
     def upload_request(upload):
         return imaging.encode_original(imaging.decode_upload(upload))
@@ -296,6 +352,26 @@ def _jpeg(image):
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=92)
     return buffer.getvalue()
+
+
+def _pillow_default_gif(frames, frame_ms):
+    """A looping GIF as Pillow saves one by default: a median-cut palette per frame."""
+    buffer = io.BytesIO()
+    frames[0].save(
+        buffer, "GIF", save_all=True, append_images=frames[1:], duration=frame_ms, loop=0
+    )
+    return buffer.getvalue()
+
+
+def _animation_error(np, data, frames):
+    """Mean absolute difference, 0-255, of an animation's frames from ``frames``."""
+    from PIL import ImageSequence
+
+    decoded = [f.convert("RGB") for f in ImageSequence.Iterator(Image.open(io.BytesIO(data)))]
+    return statistics.fmean(
+        float(np.abs(np.asarray(got, np.int16) - np.asarray(want, np.int16)).mean())
+        for got, want in zip(decoded, frames, strict=True)
+    )
 
 
 def _exhaustive(np, imaging, seeds, all_colours):

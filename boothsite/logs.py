@@ -1,4 +1,6 @@
-"""Keep phone numbers, tokens and passcodes out of every log line (RELIABILITY 64, 66, 76).
+"""Keep phone numbers, email addresses, tokens and passcodes out of every log line.
+
+RELIABILITY 64, 66, 76.
 
 Two writers reach the logs. Python logging (Django, Celery, daphne's own loggers, ours)
 passes ``RedactingFilter``, which ``settings.LOGGING`` puts on every handler. Daphne's
@@ -12,14 +14,17 @@ What is redacted, and why:
 - every query-string value, and any name that is not a plain word: receipt callbacks
   carry ``msisdn=447400123456``, admin searches ``q=%2B447400123456``;
 - the secret segment of capability paths: ``/s/<share token>/``, ``/g/<gallery
-  token>/``, ``/compat/<booth token>/send-mms``, ``/hooks/sms/dlr/<callback token>/``,
+  token>/`` and the slideshow's socket ``/ws/gallery/<gallery token>/``,
+  ``/compat/<booth token>/send-mms``, ``/hooks/sms/dlr/<callback token>/``,
   ``/invite/<invitation token>/``, allauth's ``/accounts/confirm-email/<key>/`` and
   ``/accounts/password/reset/key/<key>/``, and ``/media/<storage key>`` (a random key
   is itself the capability);
 - anywhere in a message: booth API tokens (``bth_…``), organiser API tokens
   (``bsk_…``), pairing codes (``pair_…``), invitation tokens (``inv_…``), and runs of
   8 to 15 digits with or without ``+`` or ``%2B`` (MSISDN and E.164 numbers; E.164
-  allows at most 15 digits, and no country code plus national number is shorter than 8).
+  allows at most 15 digits, and no country code plus national number is shorter than 8);
+  and email addresses (``name@example.com``, also URL-encoded ``name%40example.com``):
+  guests' share emails (issue 14.5) and members' accounts.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ REDACTED = "<redacted>"
 
 #: Paths whose next segment (or, for media, the whole rest) is a secret.
 _SECRET_PATHS = re.compile(
-    r"^(?P<keep>/+(?:s|g|compat|hooks/+sms/+dlr|invite"
+    r"^(?P<keep>/+(?:s|g|ws/+gallery|compat|hooks/+sms/+dlr|invite"
     r"|accounts/+confirm-email|accounts/+password/+reset/+key)/+)(?P<secret>[^/]+)"
     r"|^(?P<media>/+media/+)(?P<key>.+)$"
 )
@@ -42,6 +47,7 @@ _PHONES = re.compile(
     r"(?<![\w.\-])(?:\+|%2[Bb])?\d{8,15}(?![\w\-])"  # MSISDN, E.164, URL-encoded E.164
     r"|\+\d(?:[ \-]?\d){7,14}(?![\w\-])"  # +44 7400 123456
 )
+_EMAILS = re.compile(r"[\w.+\-]+(?:@|%40)[\w\-]+(?:\.[\w\-]+)+", re.ASCII | re.IGNORECASE)
 _SAFE_NAME = re.compile(r"^[A-Za-z_][A-Za-z_.\-\[\]]{0,31}$")
 #: A path in free text: optional scheme and host, then "/" and no spaces or quotes.
 _URL_IN_TEXT = re.compile(r"(?<![\w.\-/])(?P<origin>https?://[^\s/\"'<>]+)?(?P<path>/[^\s\"'<>]*)")
@@ -81,6 +87,7 @@ def redact_path(target: str) -> str:
 
 def _redact_secrets(text: str) -> str:
     text = _TOKENS.sub(lambda match: f"{match['kind']}_{REDACTED}", text)
+    text = _EMAILS.sub(REDACTED, text)
     return _PHONES.sub(REDACTED, text)
 
 

@@ -430,6 +430,11 @@ BOOTHSITE_SMS_PER_ORGANISER_PER_MONTH = env_int(
 BOOTHSITE_SMS_PREFIX_BURST = env_int("BOOTHSITE_SMS_PREFIX_BURST", default=20)
 # Outbound requests per second to the provider, across all workers (Vonage allows 30).
 BOOTHSITE_SMS_SEND_RATE = env_int("BOOTHSITE_SMS_SEND_RATE", default=25)
+# Guests' share emails (issue 14.5): the same kinds of cap as SMS, counted per session,
+# per address per day and per event per day; over one, the booth gets 429 with Retry-After.
+BOOTHSITE_EMAIL_PER_SESSION = env_int("BOOTHSITE_EMAIL_PER_SESSION", default=3)
+BOOTHSITE_EMAIL_PER_ADDRESS_PER_DAY = env_int("BOOTHSITE_EMAIL_PER_ADDRESS_PER_DAY", default=3)
+BOOTHSITE_EMAIL_PER_EVENT_PER_DAY = env_int("BOOTHSITE_EMAIL_PER_EVENT_PER_DAY", default=500)
 
 # Live smile scoring over WebSockets (RELIABILITY 44-45) and the trigger's hysteresis.
 BOOTHSITE_WS_MAX_FRAME_BYTES = env_int("BOOTHSITE_WS_MAX_FRAME_BYTES", default=512 * 1024)
@@ -560,11 +565,19 @@ DEFAULT_FROM_EMAIL = SERVER_EMAIL
 # login); the embedded defaults print each email on the server's console instead, unless
 # EMAIL_HOST is set.
 EMAIL_HOST = env_str("EMAIL_HOST")
-EMAIL_BACKEND = (
+# EMAIL_BACKEND may name another backend, such as an email service through django-anymail
+# ("anymail.backends.mailgun.EmailBackend"), whose settings are the ANYMAIL_* variables
+# (ANYMAIL_MAILGUN_API_KEY=… becomes ANYMAIL["MAILGUN_API_KEY"]).
+EMAIL_BACKEND = env_str("EMAIL_BACKEND") or (
     "django.core.mail.backends.smtp.EmailBackend"
     if EMAIL_HOST or not EMBEDDED
     else "django.core.mail.backends.console.EmailBackend"
 )
+ANYMAIL: dict[str, str] = {
+    name.removeprefix("ANYMAIL_"): value
+    for name, value in os.environ.items()
+    if name.startswith("ANYMAIL_") and value
+}
 EMAIL_HOST = EMAIL_HOST or "localhost"
 EMAIL_PORT = env_int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")

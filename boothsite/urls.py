@@ -42,6 +42,11 @@ booth_api = [
         messaging_api.ShareSmsView.as_view(),
         name="booth-share-sms",
     ),
+    path(
+        "sessions/<str:session_id>/share/email/",
+        messaging_api.ShareEmailView.as_view(),
+        name="booth-share-email",
+    ),
 ]
 
 urlpatterns = [

@@ -306,6 +306,26 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=json.dumps(message))
 
 
+class ListeningConsumer(LiveConsumer):
+    """A socket that only listens (the console's monitor, the slideshow).
+
+    Its page may send ``{"type": "ping"}``, answered ``{"type": "pong"}``; anything else
+    closes it with 4000 (``CLOSE_BAD_FRAMES``).
+    """
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.closing:
+            return
+        try:
+            message = json.loads(text_data) if text_data is not None else None
+        except ValueError:
+            message = None
+        if isinstance(message, dict) and message.get("type") == "ping":
+            await self._send({"type": "pong"})
+            return
+        await self._close(CLOSE_BAD_FRAMES)
+
+
 def queue_count(value: object) -> int | None:
     """Return a kiosk's reported queue length, or None unless an int in 0..MAX_QUEUE_REPORT."""
     if isinstance(value, bool) or not isinstance(value, int):

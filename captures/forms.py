@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.forms.renderers import BaseRenderer
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from captures import imaging
+from events.event_forms import LocalDateTimeField, attach_zone, local_time
 from events.models import GALLERY_PASSCODE_LENGTH, Booth, Event
+from events.services import GALLERY_EXPIRY_PAST_MESSAGE
 
 
 class BrandingForm(forms.ModelForm[Event]):
@@ -216,12 +220,24 @@ class GallerySettingsForm(forms.Form):
         "keep the current one.",
     )
     clear_gallery_passcode = forms.BooleanField(required=False, label="Remove the passcode")
+    guest_download = forms.BooleanField(
+        required=False,
+        label="Guests may download everything",
+        help_text='Adds a "Download all photos (ZIP)" link to the gallery: every '
+        "visible photo, filtered copy and strip of the event in one file.",
+    )
+    gallery_expires_at = LocalDateTimeField(
+        required=False,
+        label="The gallery link ends at",
+        help_text="Date and time at the event (its time zone); after it the link says it "
+        "has ended. Leave empty to keep it until the retention ends.",
+    )
     retention_days = forms.IntegerField(
         min_value=1,
         max_value=3650,
         label="Retention (days)",
         help_text="Days after the event ends (or starts, with no end) before guests' phone "
-        "numbers are erased, 1 to 3650.",
+        "numbers are erased and the gallery, guests' pages and photos close, 1 to 3650.",
     )
     retention_purges_photos = forms.BooleanField(
         required=False,
@@ -235,13 +251,30 @@ class GallerySettingsForm(forms.Form):
             "initial",
             {
                 "gallery_visibility": event.gallery_visibility,
+                "guest_download": event.guest_download,
                 "retention_days": event.retention_days,
                 "retention_purges_photos": event.retention_purges_photos,
+                "gallery_expires_at": local_time(event.gallery_expires_at, event.timezone),
             },
         )
         super().__init__(*args, **kwargs)
+        self.event = event
         if not event.gallery_passcode_hash:
             del self.fields["clear_gallery_passcode"]
+
+    def clean_gallery_expires_at(self) -> dt.datetime | None:
+        """Read the expiry in the event's time zone; refuse one not in the future.
+
+        The expiry already set may stay as it is (past or not), so other settings can
+        still be saved.
+        """
+        value = self.cleaned_data.get("gallery_expires_at")
+        if value is None:
+            return None
+        aware = attach_zone(value, self.event.timezone)
+        if aware != self.event.gallery_expires_at and aware <= timezone.now():
+            raise forms.ValidationError(GALLERY_EXPIRY_PAST_MESSAGE, code="past")
+        return aware
 
     def clean(self) -> dict[str, Any]:
         """Refuse a new passcode and "Remove the passcode" at once."""

@@ -34,6 +34,8 @@ from events import booth_sockets
 
 if TYPE_CHECKING:
     import datetime as dt
+    import uuid
+    from collections.abc import Sequence
 
     from captures.models import Capture
     from events.models import Booth, Event, Organiser
@@ -159,6 +161,54 @@ def announce_capture_ready(capture: Capture) -> None:
             publish(group, {"type": "capture.ready", **state})
 
     transaction.on_commit(send, robust=True)
+
+
+def announce_capture_hidden(
+    event: Event, capture_id: uuid.UUID, strip_ids: Sequence[uuid.UUID]
+) -> None:
+    """Tell the event's live listeners, after the commit, that a capture left guests' view.
+
+    ``capture.hidden`` to the event's group with ``capture`` (its public id), ``event``
+    (hex) and ``strips`` (the public ids of its session's strips, which are rendered again
+    without it, or deleted). Slideshows drop those slides; monitors ignore the message.
+    Sent for a capture hidden or deleted. Best effort, like every send here.
+    """
+    message = {
+        "type": "capture.hidden",
+        "capture": str(capture_id),
+        "event": event.public_id.hex,
+        "strips": [str(strip_id) for strip_id in strip_ids],
+    }
+    group = event_group(event)
+    transaction.on_commit(lambda: publish(group, message), robust=True)
+
+
+def announce_capture_shown(event: Event, capture_id: uuid.UUID) -> None:
+    """Tell the event's live listeners, after the commit, that a hidden capture is shown again.
+
+    ``capture.shown`` to the event's group with ``capture`` (public id) and ``event``
+    (hex). Slideshows show it again; monitors ignore it.
+    """
+    message = {"type": "capture.shown", "capture": str(capture_id), "event": event.public_id.hex}
+    group = event_group(event)
+    transaction.on_commit(lambda: publish(group, message), robust=True)
+
+
+def announce_strips_ready(event: Event, strip_ids: Sequence[uuid.UUID]) -> None:
+    """Tell the event's live listeners, after the commit, that strips are rendered.
+
+    ``strip.ready`` to the event's group with ``strips`` (public ids) and ``event``
+    (hex); nothing when ``strip_ids`` is empty. Slideshows show them; monitors ignore it.
+    """
+    if not strip_ids:
+        return
+    message = {
+        "type": "strip.ready",
+        "strips": [str(strip_id) for strip_id in strip_ids],
+        "event": event.public_id.hex,
+    }
+    group = event_group(event)
+    transaction.on_commit(lambda: publish(group, message), robust=True)
 
 
 def push_camera_settings(booth: Booth) -> bool:

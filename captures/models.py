@@ -170,6 +170,8 @@ class CaptureVariant(models.Model):
     thumbnail = models.FileField(max_length=200, blank=True)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
+    # The stored image's size, so that a ZIP knows its length without asking storage.
+    size_bytes = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = CaptureVariantQuerySet.as_manager()
@@ -219,6 +221,10 @@ class Strip(models.Model):
     thumbnail = models.FileField(max_length=200, blank=True)
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
+    size_bytes = models.PositiveIntegerField(default=0)
+    # The ``animated`` layout: ``image`` is a looping animated WebP and this its GIF.
+    gif = models.FileField(max_length=200, blank=True)
+    gif_size_bytes = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = StripQuerySet.as_manager()

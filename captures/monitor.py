@@ -28,7 +28,6 @@ Every message names its booth by ``booth`` (its public id, hex) and its ``event`
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from dataclasses import dataclass
 from importlib import import_module
@@ -45,9 +44,8 @@ from django.http import Http404
 
 from captures import live
 from captures.consumers import (
-    CLOSE_BAD_FRAMES,
     CLOSE_LAYER_DOWN,
-    LiveConsumer,
+    ListeningConsumer,
     Throttle,
     log_task_failure,
     merge_smiles,
@@ -207,7 +205,7 @@ def session_user(session_key: str | None) -> AbstractBaseUser | AnonymousUser:
     return auth.get_user(request)  # type: ignore[arg-type]
 
 
-class MonitorConsumer(LiveConsumer):
+class MonitorConsumer(ListeningConsumer):
     """The console's live view of an organiser's booths (or one event's), pushed.
 
     Refuses the handshake (HTTP 403) to a user who is not signed in, or who is not a
@@ -262,18 +260,6 @@ class MonitorConsumer(LiveConsumer):
             self.checking.cancel()
         if self.joined:
             await self._leave(self.watch.group)
-
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if self.closing:
-            return
-        try:
-            message = json.loads(text_data) if text_data is not None else None
-        except ValueError:
-            message = None
-        if isinstance(message, dict) and message.get("type") == "ping":
-            await self._send({"type": "pong"})
-            return
-        await self._close(CLOSE_BAD_FRAMES)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Forward the groups' booth messages; pass the socket's own to Channels.

@@ -220,6 +220,7 @@ def _store_variant(capture: Capture, name: str, encoded: imaging.EncodedImage) -
     variant = CaptureVariant(
         capture=capture, event=event, filter=name, width=encoded.width, height=encoded.height
     )
+    variant.size_bytes = len(encoded.data)  # for ZIPs' lengths (captures.archive)
     with storage.staged_files() as staged:
         variant.image.name = staged.save(
             storage.media_key(org_id, event_id, encoded.format), encoded.data
@@ -282,7 +283,8 @@ def build_strips(session: BoothSession) -> list[Strip]:
     retries storage errors; the strips stay pending meanwhile, and end failed
     (``mark_strips_failed``) when the task gives up. The event's logo, if it has one,
     goes in the footer of layouts that have a band; a logo file that has gone missing or
-    no longer decodes is logged and the strips render without it.
+    no longer decodes is logged and the strips render without it. The strips stored are
+    announced to open slideshows (``live.announce_strips_ready``, after the commit).
     """
     pending = list(session.strips.filter(status=RenderStatus.PENDING))
     if not pending:
@@ -291,7 +293,10 @@ def build_strips(session: BoothSession) -> list[Strip]:
     adjust = event_adjustments(session.event)
     originals = [imaging.apply_adjustments(_load(c.image.name), adjust) for c in captures]
     logo = _load_logo(session.event)
-    return [_store_strip(strip, originals, logo) for strip in pending]
+    stored = [_store_strip(strip, originals, logo) for strip in pending]
+    ready = [strip.public_id for strip in stored if strip.status == RenderStatus.READY]
+    live.announce_strips_ready(session.event, ready)  # to open slideshows
+    return stored
 
 
 def _load_logo(event: Event) -> Image.Image | None:
@@ -320,6 +325,9 @@ def _store_strip(strip: Strip, originals: Sequence[Image.Image], logo: Image.Ima
     with storage.staged_files() as staged:
         image_name = staged.save(storage.media_key(org_id, event_id, encoded.format), encoded.data)
         thumb_name = staged.save(storage.media_key(org_id, event_id, "JPEG"), encoded.thumbnail)
+        # The animated layout: ``image`` is a looping WebP, ``gif`` the same as GIF.
+        gif_key = storage.media_key(org_id, event_id, "GIF")
+        gif_name = staged.save(gif_key, encoded.gif) if encoded.gif else ""
         # A strip asked for again meanwhile (a photo hidden, shown or deleted: its
         # ``render_enqueued_at`` moved) keeps waiting for the render that follows.
         updated = Strip.objects.filter(
@@ -332,6 +340,9 @@ def _store_strip(strip: Strip, originals: Sequence[Image.Image], logo: Image.Ima
             thumbnail=thumb_name,
             width=encoded.width,
             height=encoded.height,
+            size_bytes=len(encoded.data),  # for ZIPs' lengths (captures.archive)
+            gif=gif_name,
+            gif_size_bytes=len(encoded.gif),
         )
         if not updated:
             staged.discard()
@@ -588,10 +599,11 @@ def hide_capture(capture: Capture) -> bool:
 
     A hidden capture leaves the gallery, the share page, the ZIP and the slideshow, and
     ``/media/`` answers 404 for its original, its thumbnail and every variant's files
-    (``captures.access.is_hidden_media``). The files are kept, for ``unhide_capture``.
+    (``captures.access.media_denied``). The files are kept, for ``unhide_capture``.
     The session's strips are rendered again from its other photos
-    (``rebuild_session_strips``). Returns False, changing nothing, when it was hidden
-    already.
+    (``rebuild_session_strips``). Open slideshows drop it and those strips at once
+    (``live.announce_capture_hidden``, after the commit). Returns False, changing
+    nothing, when it was hidden already.
     """
     return _set_hidden(capture, hidden=True)
 
@@ -599,8 +611,9 @@ def hide_capture(capture: Capture) -> bool:
 def unhide_capture(capture: Capture) -> bool:
     """Show a hidden ``capture`` again, and render its session's strips again with it.
 
-    Undoes ``hide_capture``: guests see it again and its media URLs answer again. Returns
-    False, changing nothing, when it was not hidden.
+    Undoes ``hide_capture``: guests see it again, its media URLs answer again, and open
+    slideshows show it again (``live.announce_capture_shown``). Returns False, changing
+    nothing, when it was not hidden.
     """
     return _set_hidden(capture, hidden=False)
 
@@ -610,6 +623,12 @@ def _set_hidden(capture: Capture, *, hidden: bool) -> bool:
         session = _lock_session(capture.session_id)
         changed = Capture.objects.filter(pk=capture.pk, hidden=not hidden).update(hidden=hidden)
         if changed:
+            if hidden:  # open slideshows drop it, and the strips rendered again without it
+                strip_ids = list(session.strips.values_list("public_id", flat=True))
+                # Before the strips' render is queued: on-commit work runs in that order.
+                live.announce_capture_hidden(session.event, capture.public_id, strip_ids)
+            else:
+                live.announce_capture_shown(session.event, capture.public_id)
             rebuild_session_strips(session)
     capture.hidden = hidden
     return bool(changed)
@@ -621,13 +640,17 @@ def delete_capture(capture: Capture) -> None:
     The files (original, thumbnail, each variant's image and thumbnail) are deleted after
     the commit by ``captures.signals``; a rolled-back delete keeps them. When the capture
     was visible, the session's strips are rendered again without it
-    (``rebuild_session_strips``). Deleting a capture already gone does nothing.
+    (``rebuild_session_strips``), and open slideshows drop it and them
+    (``live.announce_capture_hidden``). Deleting a capture already gone does nothing.
     """
     with transaction.atomic():
         session = _lock_session(capture.session_id)
         was_hidden = Capture.objects.filter(pk=capture.pk).values_list("hidden", flat=True).first()
         if was_hidden is None:
             return
+        if not was_hidden:  # before the strips' render is queued, as in _set_hidden
+            strip_ids = list(session.strips.values_list("public_id", flat=True))
+            live.announce_capture_hidden(session.event, capture.public_id, strip_ids)
         Capture.objects.filter(pk=capture.pk).delete()
         if not was_hidden:
             rebuild_session_strips(session)
@@ -657,7 +680,11 @@ def rebuild_session_strips(session: BoothSession) -> int:
     if session.status != BoothSession.Status.FINISHED:
         return 0
     strips = list(session.strips.all())
-    old_files = [name for strip in strips for name in (strip.image.name, strip.thumbnail.name)]
+    old_files = [
+        name
+        for strip in strips
+        for name in (strip.image.name, strip.thumbnail.name, strip.gif.name)
+    ]
     if not session.captures.visible().exists():
         session.strips.all().delete()  # captures.signals deletes the files on commit
         return 0
@@ -667,6 +694,8 @@ def rebuild_session_strips(session: BoothSession) -> int:
             status=RenderStatus.PENDING,
             image="",
             thumbnail="",
+            gif="",
+            gif_size_bytes=0,
             width=0,
             height=0,
             render_attempts=1,

@@ -22,7 +22,7 @@ from captures.exceptions import StorageUnavailable
 
 logger = logging.getLogger(__name__)
 
-EXTENSIONS = {"JPEG": "jpg", "PNG": "png"}
+EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
 STORAGE_UNAVAILABLE_MESSAGE = "Storage temporarily unavailable, please retry."
 #: Seconds a client is asked to wait after a storage failure (a proposal: S3 and disk
 #: faults clear in seconds to minutes; the kiosk's offline queue retries anyway).

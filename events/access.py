@@ -7,6 +7,7 @@ an object but lacks the permission for the action gets PermissionDenied (403).
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import uuid
 from dataclasses import dataclass
@@ -15,9 +16,11 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from events import tokens
-from events.models import Booth, Event, Membership, Organiser
+from events.exceptions import LinkGone
+from events.models import Booth, Event, Membership, Organiser, RetiredLink
 from events.roles import Perm
 
 if TYPE_CHECKING:
@@ -76,14 +79,20 @@ def access_event(
 def access_event_by_gallery_token(token: str) -> Event:
     """Return the event whose public gallery link carries ``token``.
 
-    Raises Http404, one and the same, for an unknown token, a gallery switched off and
-    an archived event.
+    Raises Http404, one and the same, for a token that never worked, a gallery switched
+    off and an archived event. Raises LinkGone (410) for a link that worked once: one
+    replaced by a new link (``RetiredLink``), revoked, past ``gallery_expires_at``, or
+    past the event's retention (``retention_cutoff``). Costs one query, two on a miss.
     """
     event = Event.objects.select_related("organiser").filter(gallery_token=token).first()
     if event is None:
+        if token and is_retired_link(RetiredLink.Kind.GALLERY, token):
+            raise LinkGone(GALLERY_GONE_MESSAGE)
         raise Http404
     if not event.gallery_enabled:
         raise Http404
+    if gallery_link_state(event) is not None:
+        raise LinkGone(GALLERY_GONE_MESSAGE)
     return event
 
 
@@ -186,3 +195,50 @@ def public_id_or_404(value: object) -> uuid.UUID:
         return uuid.UUID(str(value))
     except ValueError:
         raise Http404 from None
+
+
+# ---- Guest links that worked once: 410, not 404 (issue 14.4) ----
+
+#: What a gone gallery link says (RELIABILITY 40): the same for every event.
+GALLERY_GONE_MESSAGE = "This gallery is no longer available."
+#: What a gone share page or photo says: the same for every event.
+SHARE_GONE_MESSAGE = "These photos are no longer available."
+
+
+def retention_cutoff(event: Event) -> dt.datetime:
+    """When the event's guest data expires: its end (or start) plus ``retention_days``.
+
+    Past it the gallery, the share pages and the media answer 410, and the retention
+    job (``messaging.services.purge_expired_personal_data``) erases phone numbers.
+    """
+    return (event.ends_at or event.starts_at) + dt.timedelta(days=event.retention_days)
+
+
+def past_retention(event: Event, now: dt.datetime | None = None) -> bool:
+    """Tell whether ``now`` (default: the current time) is at or past the event's cutoff."""
+    return retention_cutoff(event) <= (now or timezone.now())
+
+
+def gallery_link_state(event: Event, now: dt.datetime | None = None) -> str | None:
+    """Return why the event's current gallery link is gone, or None while it works.
+
+    One of ``RetiredLink.Reason``: "revoked" (``gallery_revoked_at`` set), "expired"
+    (``gallery_expires_at`` reached) or "retention" (``past_retention``). Switched off
+    and archived galleries are not "gone": they answer 404 (``access_event_by_gallery_token``).
+    """
+    now = now or timezone.now()
+    if event.gallery_revoked_at is not None:
+        return RetiredLink.Reason.REVOKED
+    if event.gallery_expires_at is not None and event.gallery_expires_at <= now:
+        return RetiredLink.Reason.EXPIRED
+    if past_retention(event, now):
+        return RetiredLink.Reason.RETENTION
+    return None
+
+
+def is_retired_link(kind: str, token: str) -> bool:
+    """Tell whether ``token`` is a guest link of ``kind`` that worked once (one query).
+
+    Only the token's SHA-256 is stored and looked up (``tokens.hash_secret``).
+    """
+    return RetiredLink.objects.filter(kind=kind, token_hash=tokens.hash_secret(token)).exists()

@@ -66,3 +66,15 @@ class LastOwner(DomainError):
 
     status_code = 409
     code = "last_owner"
+
+
+class LinkGone(DomainError):
+    """A guest link that worked once no longer does (410).
+
+    Raised for a gallery link replaced by a new one, revoked or past its expiry, and for
+    a gallery, share page or photo past the event's retention. ``message`` is the same
+    kind of sentence for every event: it never tells which event the link was for.
+    """
+
+    status_code = 410
+    code = "link_gone"

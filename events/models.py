@@ -331,6 +331,20 @@ class Event(models.Model):
         default=False, help_text="Also delete the photos when the retention period ends."
     )
     archived_at = models.DateTimeField(null=True, blank=True)
+    # The gallery link's lifecycle (issue 14.4): past ``gallery_expires_at``, or once
+    # revoked, the link answers 410 until the organiser makes a new one.
+    gallery_expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="After this the gallery link answers “gone”."
+    )
+    gallery_revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    guest_download = models.BooleanField(
+        default=False, help_text="Guests may download the whole event as one ZIP."
+    )
+    # The share email (issue 14.5): subject and text; {link} is the guest's link.
+    email_subject = models.CharField(max_length=200, blank=True)
+    email_template = models.TextField(
+        blank=True, help_text="Optional email text; {link} is replaced by the guest's link."
+    )
     created_at = models.DateTimeField(default=now, editable=False)
 
     objects = EventQuerySet.as_manager()
@@ -636,3 +650,34 @@ class Invitation(models.Model):
     def is_usable(self) -> bool:
         """Whether the link still works: not accepted, not cancelled, not expired."""
         return self.accepted_at is None and self.cancelled_at is None and not self.is_expired
+
+
+class RetiredLink(models.Model):
+    """A guest link that worked once: its SHA-256, so that it answers 410, not 404.
+
+    ``kind`` says which link (an event's gallery or a session's share page); only the
+    token's hash is kept (``tokens.hash_secret``). A wrong token that never worked still
+    answers the same 404 as a missing one.
+    """
+
+    class Kind(models.TextChoices):
+        GALLERY = "gallery", "Gallery link"
+        SHARE = "share", "Share link"
+
+    class Reason(models.TextChoices):
+        ROTATED = "rotated", "Replaced by a new link"
+        REVOKED = "revoked", "Revoked"
+        EXPIRED = "expired", "Expired"
+        RETENTION = "retention", "Past the event's retention"
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="retired_links")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    reason = models.CharField(max_length=10, choices=Reason.choices)
+    retired_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["-retired_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} retired ({self.reason})"

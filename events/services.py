@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from events import booth_sockets, tokens
+from events.access import gallery_link_state
 from events.converters import RESERVED_CONSOLE_WORDS
 from events.exceptions import InvitationGone, LastOwner, PairingFailed
 from events.models import (
@@ -32,6 +33,7 @@ from events.models import (
     Invitation,
     Membership,
     Organiser,
+    RetiredLink,
 )
 from events.roles import ROLE_PERMS, Role
 
@@ -77,10 +79,59 @@ def set_gallery_passcode(event: Event, passcode: str) -> Event:
 
 
 def rotate_gallery_token(event: Event) -> str:
-    """Give the event's gallery a new private link; the old link answers 404 at once."""
-    event.gallery_token = tokens.link_token()
-    event.save(update_fields=["gallery_token"])
+    """Give the event's gallery a new private link and return its token.
+
+    The old link answers 410 from then on: its SHA-256 is kept as a ``RetiredLink``
+    (reason "rotated", or "revoked"/"expired" when it had already ended). The new link
+    clears a revocation and an expiry already past (a future expiry stays).
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Event.objects.select_for_update().get(pk=event.pk)
+        reason = gallery_link_state(locked, now)
+        if reason is None or reason == RetiredLink.Reason.RETENTION:
+            reason = RetiredLink.Reason.ROTATED
+        RetiredLink.objects.get_or_create(
+            token_hash=tokens.hash_secret(locked.gallery_token),
+            defaults={"event": locked, "kind": RetiredLink.Kind.GALLERY, "reason": reason},
+        )
+        event.gallery_token = tokens.link_token()
+        event.gallery_revoked_at = None
+        if locked.gallery_expires_at is not None and locked.gallery_expires_at <= now:
+            event.gallery_expires_at = None
+        else:
+            event.gallery_expires_at = locked.gallery_expires_at
+        event.save(update_fields=["gallery_token", "gallery_revoked_at", "gallery_expires_at"])
     return event.gallery_token
+
+
+def revoke_gallery_link(event: Event) -> Event:
+    """Close the event's gallery link now: it answers 410 until ``rotate_gallery_token``.
+
+    Revoking a revoked link changes nothing (the first time is kept).
+    """
+    if event.gallery_revoked_at is None:
+        event.gallery_revoked_at = timezone.now()
+        event.save(update_fields=["gallery_revoked_at"])
+    return event
+
+
+GALLERY_EXPIRY_PAST_MESSAGE = "Choose a time in the future, or leave it empty for no expiry."
+
+
+def set_gallery_expiry(event: Event, expires_at: dt.datetime | None) -> Event:
+    """Set when the gallery link stops working (an aware datetime), or None for never.
+
+    Raises ValidationError on ``gallery_expires_at`` for a time not in the future,
+    unless it is the one already set (saving other settings keeps a past expiry).
+    """
+    if expires_at == event.gallery_expires_at:
+        return event
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"gallery_expires_at": GALLERY_EXPIRY_PAST_MESSAGE})
+    event.gallery_expires_at = expires_at
+    event.save(update_fields=["gallery_expires_at"])
+    return event
 
 
 def create_booth(organiser: Organiser, *, name: str, event: Event | None = None) -> IssuedToken:
@@ -326,6 +377,7 @@ def update_gallery_settings(
     passcode: str | None = None,
     retention_days: int,
     retention_purges_photos: bool,
+    guest_download: bool | None = None,
 ) -> Event:
     """Set who may open the event's gallery and how long guests' data is kept.
 
@@ -334,7 +386,8 @@ def update_gallery_settings(
     password hash, ``Event.set_gallery_passcode``). Raises ValidationError on
     ``gallery_passcode`` for a passcode outside 4 to 64 characters and on
     ``gallery_visibility`` for a passcode gallery left without a passcode; the event
-    is left as it was then.
+    is left as it was then. ``guest_download`` (None: unchanged) lets guests download
+    the whole event as one ZIP from the gallery (``/g/<token>/photos.zip``).
     """
     old_hash = event.gallery_passcode_hash
     changes: dict[str, object] = {
@@ -342,6 +395,8 @@ def update_gallery_settings(
         "retention_days": retention_days,
         "retention_purges_photos": retention_purges_photos,
     }
+    if guest_download is not None:
+        changes["guest_download"] = guest_download
     if passcode is not None:
         event.set_gallery_passcode(passcode)
         changes["gallery_passcode_hash"] = event.gallery_passcode_hash

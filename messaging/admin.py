@@ -1,4 +1,4 @@
-"""The SMS ledger for platform staff: read-only, numbers masked, reveals audited."""
+"""The SMS and email ledgers for platform staff: read-only, masked, reveals audited."""
 
 from __future__ import annotations
 
@@ -15,11 +15,12 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 
-from messaging import gateway, phones, services
+from messaging import emails, gateway, phones, services
 from messaging.models import (
     PLATFORM_ACCOUNT,
     AuditEntry,
     DeliveryReceipt,
+    EmailMessage,
     SendingPause,
     SmsAccount,
     SmsMessage,
@@ -295,6 +296,70 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     list_filter = ["action", "organiser"]
     list_select_related = ["actor", "organiser", "event"]
     readonly_fields = [
-        "created_at", "action", "actor", "organiser", "event", "sms", "phone_hash", "reason",
-        "detail",
+        "created_at", "action", "actor", "organiser", "event", "sms", "email", "phone_hash",
+        "reason", "detail",
     ]  # fmt: skip
+
+
+EMAIL_LEDGER_FIELDS: tuple[str, ...] = (
+    "public_id", "masked_to", "status", "subject", "organiser", "event", "session",
+    "requested_by", "error_text", "attempts", "created_at", "sent_at", "erased_at",
+)  # fmt: skip
+
+
+@admin.register(EmailMessage)
+class EmailMessageAdmin(ReadOnlyAdmin):
+    """The share-email ledger: addresses masked (``j***@e***.com``), reveals audited."""
+
+    list_display = [
+        "created_at", "masked_to", "status", "organiser", "event", "requested_by", "attempts",
+        "sent_at",
+    ]  # fmt: skip
+    list_filter = ["status", "organiser", "event", "created_at"]
+    list_select_related = ["organiser", "event", "requested_by"]
+    date_hierarchy = "created_at"
+    fields = EMAIL_LEDGER_FIELDS
+    readonly_fields = EMAIL_LEDGER_FIELDS
+    change_form_template = "admin/messaging/emailmessage/change_form.html"
+
+    @admin.display(description="To")
+    def masked_to(self, message: EmailMessage) -> str:
+        return emails.mask_email(message.to)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[EmailMessage], search_term: str
+    ) -> tuple[QuerySet[EmailMessage], bool]:
+        """Find a full address through its keyed hash only (never a LIKE on addresses)."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        try:
+            address = emails.normalise_email(term)
+        except emails.InvalidEmail:
+            return queryset.none(), False
+        return queryset.filter(to_hash=emails.email_hash(address)), False
+
+    def get_urls(self) -> list[URLPattern]:
+        own = [
+            path(
+                "<int:object_id>/reveal/",
+                self.admin_site.admin_view(self.reveal),
+                name="email_reveal",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def reveal(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Show one full address to staff holding ``view_full_email``; each reveal is audited."""
+        if not request.user.has_perm("messaging.view_full_email"):
+            raise PermissionDenied
+        message = get_object_or_404(EmailMessage, pk=object_id)
+        context = {**self.admin_site.each_context(request), "message": message, "opts": self.opts}
+        if request.method == "POST" and message.to:
+            reason = request.POST.get("reason", "").strip()
+            if not reason:
+                messages.error(request, "Say why you need the full address.")
+            else:
+                context["address"] = services.reveal_email(message, request.user, reason=reason)  # type: ignore[arg-type]
+        context["back"] = reverse("admin:messaging_emailmessage_change", args=[message.pk])
+        return TemplateResponse(request, "admin/messaging/emailmessage/reveal.html", context)

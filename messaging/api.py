@@ -1,4 +1,4 @@
-"""Booth endpoints that text a guest the link to their session (and the seed's send-mms)."""
+"""Booth endpoints that text or email a guest their session's link (and the seed's send-mms)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from captures.access import access_session_for_booth
 from events.access import access_booth_by_token
 from events.drf import BoothAPIView, BoothRateThrottle, IsBooth
 from events.models import Booth
-from messaging import services
+from messaging import emails, services
 from messaging.phones import InvalidPhone
 
 
@@ -56,6 +56,45 @@ class ShareSmsView(BoothAPIView):
             return Response({"phone": [exc.message]}, status=status.HTTP_400_BAD_REQUEST)
         return Response(
             {"id": str(sms.public_id), "status": sms.status}, status=status.HTTP_202_ACCEPTED
+        )
+
+
+class ShareEmailSerializer(serializers.Serializer[Any]):
+    email = serializers.CharField(
+        max_length=emails.MAX_LENGTH,
+        trim_whitespace=False,
+        error_messages={
+            "required": "Enter an email address.",
+            "blank": "Enter an email address.",
+            "max_length": emails.INVALID_MESSAGE,
+        },
+    )
+
+
+class ShareEmailView(BoothAPIView):
+    """``POST {"email": "ann@example.com"}`` → 202; the email is sent in the background.
+
+    400 ``{"email": [...]}`` for an address Django's EmailValidator refuses; 409 for an
+    archived event or nothing to share; 429 (``Retry-After`` when known) over a cap;
+    503 while the event's sending is paused. Honours ``Idempotency-Key`` like the SMS
+    share: the same share posted twice gets the first answer and sends one email.
+    """
+
+    idempotent = True
+
+    def post(self, request: Request, session_id: str) -> Response:
+        session = access_session_for_booth(self.booth, session_id)
+        serializer = ShareEmailSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            message = services.queue_share_email(
+                self.booth, session, serializer.validated_data["email"]
+            )
+        except emails.InvalidEmail as exc:
+            return Response({"email": [exc.message]}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(
+            {"id": str(message.public_id), "status": message.status},
+            status=status.HTTP_202_ACCEPTED,
         )
 
 

@@ -22,6 +22,31 @@ class SmsPaused(DomainError):
     code = "sms_paused"
 
 
+class EmailUnavailable(DomainError):
+    """Nothing to email yet, or the event is archived (409)."""
+
+    status_code = 409
+    code = "email_unavailable"
+
+
+class EmailLimitReached(DomainError):
+    """An email cap was reached; ``retry_after`` (seconds, or None) says when to try again."""
+
+    status_code = 429
+    code = "email_limit"
+
+
+class EmailPaused(DomainError):
+    """The event's sending is paused (503)."""
+
+    status_code = 503
+    code = "email_paused"
+
+
+class TransientEmailError(Exception):
+    """The mail server or email service failed in a way worth retrying (a dead SMTP server)."""
+
+
 class SendLater(Exception):
     """The global send rate is used up for now; try again in ``seconds``."""
 

@@ -1,4 +1,4 @@
-"""Console forms of the SMS area: the organiser's SMS account and an event's SMS settings.
+"""Console forms of the SMS area: the SMS account, an event's SMS and email settings.
 
 Validation only: the views call ``messaging.services`` to store what a form accepted.
 """
@@ -238,3 +238,62 @@ def too_long_message(count: segments.SegmentCount) -> str:
         f"{segments.MAX_SEGMENTS} are allowed ({most} {unit}). Shorten it by at least "
         f"{max(1, count.units - most)}.{why}"
     )
+
+
+class EventEmailForm(forms.Form):
+    """An event's share email: its subject and text (issue 14.5).
+
+    Both may be empty (the defaults). The text, when set, must hold ``{link}`` (where the
+    guest's link goes) at most three times; blank lines split it into paragraphs.
+    """
+
+    email_subject = forms.CharField(
+        label="Email subject",
+        required=False,
+        max_length=200,
+        strip=True,
+    )
+    email_template = forms.CharField(
+        label="Email text",
+        required=False,
+        max_length=5000,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "true"}),
+    )
+
+    def __init__(self, *args: Any, event: Event, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.event = event
+        subject, text, _ = services.compose_share_email(
+            event, services.LINK_PLACEHOLDER, "", subject="", template=""
+        )
+        self.default_subject, self.default_text = subject, text.strip()
+        self.fields[
+            "email_subject"
+        ].help_text = f"Leave empty for the default: “{self.default_subject}”."
+        self.fields["email_subject"].widget.attrs["placeholder"] = self.default_subject
+        self.fields["email_template"].help_text = (
+            f"Write {services.LINK_PLACEHOLDER} where the guest's link goes; a blank line starts "
+            "a new paragraph. The email also shows the photo strip and a button to the "
+            "photos. Leave empty for the default text."
+        )
+        self.fields["email_template"].widget.attrs["placeholder"] = self.default_text
+        self.fields["email_subject"].initial = event.email_subject
+        self.fields["email_template"].initial = event.email_template
+
+    def clean_email_subject(self) -> str:
+        subject: str = self.cleaned_data.get("email_subject", "")
+        if re.search(r"[\x00-\x1f\x7f]", subject):
+            raise forms.ValidationError("Write the subject on one line.")
+        return subject
+
+    def clean_email_template(self) -> str:
+        template: str = self.cleaned_data.get("email_template", "")
+        placeholders = template.count(services.LINK_PLACEHOLDER)
+        if template and placeholders == 0:
+            msg = f"Put {services.LINK_PLACEHOLDER} in the text: it is where the guest's link goes."
+            raise forms.ValidationError(msg)
+        if placeholders > 3:
+            msg = f"Use {services.LINK_PLACEHOLDER} at most three times."
+            raise forms.ValidationError(msg)
+        return template

@@ -1,4 +1,4 @@
-"""The SMS ledger: every message sent to a guest, and its delivery receipts."""
+"""The SMS and email ledgers: every message sent to a guest, and SMS delivery receipts."""
 
 from __future__ import annotations
 
@@ -231,17 +231,78 @@ class SendingPause(models.Model):
         return f"SMS paused for {scope}: {self.reason}"
 
 
+class EmailMessageQuerySet(EventScopedQuerySet["EmailMessage"]):
+    organiser_path = "organiser"  # a message names its organiser directly
+
+
+class EmailMessage(models.Model):
+    """One email to a guest with their session's link and strip (issue 14.5).
+
+    Statuses: queued → sending → sent | failed. That is all Django's email backend can
+    tell: "sent" means the mail server (or the email service) took it, not that it
+    reached the inbox. ``to`` is the guest's address, lower-cased domain, and is
+    personal data: masked wherever shown, never in a URL, a file name or a log line;
+    ``to_hash`` (keyed) counts the per-address cap and finds it for an erase, also
+    after ``to`` is blanked (``erased_at``).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organiser = models.ForeignKey(Organiser, on_delete=models.CASCADE, related_name="emails")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="emails")
+    session = models.ForeignKey(
+        BoothSession, on_delete=models.SET_NULL, null=True, blank=True, related_name="emails"
+    )
+    requested_by = models.ForeignKey(
+        Booth, on_delete=models.SET_NULL, null=True, blank=True, related_name="emails"
+    )
+    to = models.EmailField(max_length=254, blank=True)
+    to_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    subject = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    error_text = models.CharField(max_length=255, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
+
+    objects = EmailMessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "email message"
+        indexes = [
+            models.Index(fields=["event", "created_at"]),
+            models.Index(fields=["session", "created_at"]),
+        ]
+        permissions = [("view_full_email", "Can reveal full email addresses (audited)")]
+
+    def __str__(self) -> str:
+        return f"Email {self.public_id}"
+
+
 class AuditEntryQuerySet(OrganiserScopedQuerySet["AuditEntry"]):
     pass
 
 
 class AuditEntry(models.Model):
-    """Who did what to personal data, and when. Phone numbers appear only as keyed hashes."""
+    """Who did what to personal data, and when.
+
+    Phone numbers appear only as keyed hashes (``phone_hash``); email addresses too, in
+    ``detail["email_hash"]``.
+    """
 
     class Action(models.TextChoices):
         REVEAL_PHONE = "reveal_phone", "Revealed a phone number"
         ERASE_NUMBER = "erase_number", "Erased a phone number"
         RETENTION_PURGE = "retention_purge", "Purged personal data after retention"
+        REVEAL_EMAIL = "reveal_email", "Revealed an email address"
+        ERASE_EMAIL = "erase_email", "Erased an email address"
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
@@ -251,6 +312,7 @@ class AuditEntry(models.Model):
     )
     action = models.CharField(max_length=20, choices=Action.choices)
     sms = models.ForeignKey(SmsMessage, on_delete=models.SET_NULL, null=True, blank=True)
+    email = models.ForeignKey(EmailMessage, on_delete=models.SET_NULL, null=True, blank=True)
     event = models.ForeignKey(Event, on_delete=models.SET_NULL, null=True, blank=True)
     phone_hash = models.CharField(max_length=64, blank=True)
     reason = models.CharField(max_length=200, blank=True)

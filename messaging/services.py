@@ -18,11 +18,13 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from email.mime.image import MIMEImage
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
-from django.core.mail import mail_admins, send_mail
+from django.core.mail import EmailMultiAlternatives, mail_admins, send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.template.loader import render_to_string
@@ -31,17 +33,29 @@ from django.utils import timezone
 
 from boothsite.celery import enqueue_on_commit
 from captures import services as capture_services
-from captures.models import BoothSession, Capture
+from captures.models import BoothSession, Capture, RenderStatus, Strip
 from captures.storage import delete_quietly
 from events import tokens
+from events.access import retention_cutoff
+from events.exceptions import DomainError
 from events.models import Booth, Event, Membership, Organiser
 from events.roles import Role
-from messaging import credentials, gateway, phones, ratelimit
-from messaging.exceptions import SendLater, SmsLimitReached, SmsPaused, SmsUnavailable
+from messaging import credentials, emails, gateway, phones, ratelimit
+from messaging.exceptions import (
+    EmailLimitReached,
+    EmailPaused,
+    EmailUnavailable,
+    SendLater,
+    SmsLimitReached,
+    SmsPaused,
+    SmsUnavailable,
+    TransientEmailError,
+)
 from messaging.models import (
     PLATFORM_ACCOUNT,
     AuditEntry,
     DeliveryReceipt,
+    EmailMessage,
     SendingPause,
     SmsAccount,
     SmsMessage,
@@ -279,8 +293,52 @@ class CapRefusal:
     monthly one), or is empty when no notice is due (other caps, or already sent).
     """
 
-    error: SmsLimitReached
+    error: DomainError
     notice: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Cap:
+    """One sending cap, for SMS or email: at most ``limit`` of the rows ``counted``.
+
+    ``counted`` is a lazy queryset of the messages that count (already narrowed to the
+    cap's period), so a cap after the first one reached costs no query. ``message`` is
+    the refusal the guest sees. The refusal's ``retry_after`` (seconds) is ``retry_after``
+    when given, else the time until the oldest counted row leaves ``window`` (a rolling
+    period), else none (a cap that never frees up, such as one session's). ``notice_key``
+    and ``notice_ids`` name the owners' notice due the first time it is reached in its
+    period (``_notice_once``); empty for none.
+    """
+
+    counted: QuerySet[Any]
+    limit: int
+    message: str
+    retry_after: int | None = None
+    window: dt.timedelta | None = None
+    notice_key: str = ""
+    notice_ids: tuple[int, ...] = ()
+
+
+def first_cap_reached(
+    caps: Iterable[Cap], now: dt.datetime, error: type[DomainError] = SmsLimitReached
+) -> CapRefusal | None:
+    """Return the refusal of the first cap in ``caps`` that is reached, or None.
+
+    Caps are counted in order, one query each, and counting stops at the first one
+    reached. The caller holds the row lock that makes the counts exact (RELIABILITY 7).
+    ``error`` is the exception the refusal raises (429: ``SmsLimitReached``, or
+    ``EmailLimitReached``).
+    """
+    for cap in caps:
+        if cap.counted.count() < cap.limit:
+            continue
+        retry_after = cap.retry_after
+        if retry_after is None and cap.window is not None:
+            oldest = cap.counted.order_by("created_at").values_list("created_at", flat=True)[0]
+            retry_after = int((oldest + cap.window - now).total_seconds()) + 1
+        notice = _notice_once(cap.notice_key, cap.notice_ids) if cap.notice_key else ()
+        return CapRefusal(error(cap.message, retry_after=retry_after), notice)
+    return None
 
 
 def _cap_refusal(
@@ -289,31 +347,38 @@ def _cap_refusal(
     day = now - dt.timedelta(days=1)
     minute = now - dt.timedelta(minutes=1)
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    per_number = SmsMessage.objects.filter(event=event, to_hash=to_hash, created_at__gte=day)
-    if per_number.count() >= settings.BOOTHSITE_SMS_PER_NUMBER_PER_DAY:
-        oldest = per_number.order_by("created_at").values_list("created_at", flat=True)[0]
-        return CapRefusal(
-            SmsLimitReached(
-                "Too many messages to this number. Try again later.",
-                retry_after=int((oldest + dt.timedelta(days=1) - now).total_seconds()) + 1,
-            )
-        )
-    per_booth = SmsMessage.objects.filter(requested_by=booth, created_at__gte=minute).count()
-    if per_booth >= settings.BOOTHSITE_SMS_PER_BOOTH_PER_MINUTE:
-        msg = "This booth is sending too many messages. Try again in a minute."
-        return CapRefusal(SmsLimitReached(msg, retry_after=60))
-    per_event = SmsMessage.objects.filter(event=event, created_at__gte=day).count()
-    if per_event >= settings.BOOTHSITE_SMS_PER_EVENT_PER_DAY:
-        error = SmsLimitReached("SMS quota for this event reached.", retry_after=3600)
-        key = f"event-day:{event.pk}:{now:%Y%m%d}"
-        return CapRefusal(error, _notice_once(key, (organiser.pk, event.pk)))
-    per_month = SmsMessage.objects.filter(organiser=organiser, created_at__gte=month_start)
-    if per_month.count() >= settings.BOOTHSITE_SMS_PER_ORGANISER_PER_MONTH:
-        error = SmsLimitReached("SMS quota for this organiser reached.", retry_after=86400)
-        return CapRefusal(
-            error, _notice_once(f"org-month:{organiser.pk}:{now:%Y%m}", (organiser.pk,))
-        )
-    return None
+    sms = SmsMessage.objects
+    caps = [
+        Cap(
+            sms.filter(event=event, to_hash=to_hash, created_at__gte=day),
+            settings.BOOTHSITE_SMS_PER_NUMBER_PER_DAY,
+            "Too many messages to this number. Try again later.",
+            window=dt.timedelta(days=1),
+        ),
+        Cap(
+            sms.filter(requested_by=booth, created_at__gte=minute),
+            settings.BOOTHSITE_SMS_PER_BOOTH_PER_MINUTE,
+            "This booth is sending too many messages. Try again in a minute.",
+            retry_after=60,
+        ),
+        Cap(
+            sms.filter(event=event, created_at__gte=day),
+            settings.BOOTHSITE_SMS_PER_EVENT_PER_DAY,
+            "SMS quota for this event reached.",
+            retry_after=3600,
+            notice_key=f"event-day:{event.pk}:{now:%Y%m%d}",
+            notice_ids=(organiser.pk, event.pk),
+        ),
+        Cap(
+            sms.filter(organiser=organiser, created_at__gte=month_start),
+            settings.BOOTHSITE_SMS_PER_ORGANISER_PER_MONTH,
+            "SMS quota for this organiser reached.",
+            retry_after=86400,
+            notice_key=f"org-month:{organiser.pk}:{now:%Y%m}",
+            notice_ids=(organiser.pk,),
+        ),
+    ]
+    return first_cap_reached(caps, now)
 
 
 def _notice_once(key: str, ids: tuple[int, ...]) -> tuple[int, ...]:
@@ -827,13 +892,8 @@ def erase_number(organiser: Organiser, phone: str, actor: AbstractBaseUser | Non
     return count
 
 
-def retention_cutoff(event: Event) -> dt.datetime:
-    """When the event's personal data expires: its end (or start) plus its retention days."""
-    return (event.ends_at or event.starts_at) + dt.timedelta(days=event.retention_days)
-
-
 def purge_expired_personal_data(now: dt.datetime | None = None) -> list[Event]:
-    """Erase phone numbers (and, where the event says so, photos) past their retention.
+    """Erase phone numbers, email addresses (and, where set, photos) past their retention.
 
     Idempotent: an event already purged has nothing left to change and gets no second
     audit entry. Photo files are deleted after the rows' transaction commits. Returns
@@ -857,6 +917,7 @@ def _delete_files(names: list[str]) -> None:
 def _purge_event(event: Event) -> bool:
     with transaction.atomic():
         numbers = SmsMessage.objects.filter(event=event).exclude(to="").update(to="")
+        addresses = erase_event_emails(event, timezone.now())
         files: list[str] = []
         photos = 0
         if event.retention_purges_photos:
@@ -872,13 +933,13 @@ def _purge_event(event: Event) -> bool:
             photos = Capture.objects.for_event(event).count()
             Capture.objects.for_event(event).delete()
             event.strips.all().delete()
-        if not numbers and not photos:
+        if not numbers and not addresses and not photos:
             return False
         AuditEntry.objects.create(
             organiser=event.organiser,
             event=event,
             action=AuditEntry.Action.RETENTION_PURGE,
-            detail={"numbers": numbers, "photos": photos},
+            detail={"numbers": numbers, "emails": addresses, "photos": photos},
         )
         transaction.on_commit(lambda: _delete_files(files))
     return True
@@ -1013,4 +1074,302 @@ def update_event_sms_settings(event: Event, *, sms_template: str, countries: lis
     event.sms_template = sms_template
     event.sms_allowed_countries = [code.upper() for code in countries]
     event.save(update_fields=["sms_template", "sms_allowed_countries"])
+    return event
+
+
+# ---- Share by email (issue 14.5) ----
+
+#: The ``Content-ID`` of the strip inlined in a share email (``<img src="cid:…">``).
+STRIP_CID = "strip@boothsite"
+#: Tries in all before an email is marked failed (the send task's retries on SMTP errors).
+EMAIL_MAX_ATTEMPTS = 5
+#: How long a send waits for the session's strip to be rendered before it goes without it.
+STRIP_WAIT = dt.timedelta(minutes=2)
+EMAIL_PAUSED_MESSAGE = "Sending is temporarily paused for this event."
+EMAIL_ARCHIVED_MESSAGE = "This event is archived: its photos can no longer be shared by email."
+#: Backend exceptions (by class name) that mean the address itself was refused: no retry.
+REFUSED_ERRORS = frozenset(
+    {"SMTPRecipientsRefused", "AnymailRecipientsRefused", "AnymailInvalidAddress"}
+)
+
+
+class StripNotReady(Exception):
+    """The session's strip is still being rendered: send the email a little later."""
+
+
+def queue_share_email(booth: Booth, session: BoothSession, address: object) -> EmailMessage:
+    """Validate ``address``, apply the email caps, and queue an email with the session's link.
+
+    Raises emails.InvalidEmail (400) for an address Django's EmailValidator refuses;
+    EmailUnavailable (409) for an archived event or a session with nothing to share;
+    EmailPaused (503) while the event's sending is paused (its SendingPause: the same
+    pause that holds its SMS); EmailLimitReached (429, ``retry_after`` when known) when
+    the per-session (``BOOTHSITE_EMAIL_PER_SESSION``), per-address per day
+    (``BOOTHSITE_EMAIL_PER_ADDRESS_PER_DAY``, within the event) or per-event per day
+    (``BOOTHSITE_EMAIL_PER_EVENT_PER_DAY``) cap is reached. The caps are counted under
+    a row lock on the organiser, as the SMS caps are (``first_cap_reached``).
+
+    The row is created queued, subject rendered; ``messaging.tasks.send_email_message``
+    is queued after the commit.
+    """
+    event = session.event
+    if event.archived_at is not None:
+        raise EmailUnavailable(EMAIL_ARCHIVED_MESSAGE)
+    to = emails.normalise_email(address)
+    if not session.captures.visible().exists():
+        msg = "Take a photo before sending the link."
+        raise EmailUnavailable(msg)
+    if SendingPause.objects.active().filter(event=event).exists():
+        raise EmailPaused(EMAIL_PAUSED_MESSAGE)
+    with transaction.atomic():
+        organiser = Organiser.objects.select_for_update().get(pk=event.organiser_id)
+        now = timezone.now()
+        to_hash = emails.email_hash(to)
+        refusal = first_cap_reached(
+            _email_caps(event, session, to_hash, now), now, EmailLimitReached
+        )
+        if refusal is None:
+            subject, _, _ = compose_share_email(event, session.share_url())
+            message = EmailMessage.objects.create(
+                organiser=organiser,
+                event=event,
+                session=session,
+                requested_by=booth,
+                to=to,
+                to_hash=to_hash,
+                subject=subject,
+            )
+            enqueue_on_commit("messaging.tasks.send_email_message", message.pk)
+            return message
+    raise refusal.error
+
+
+def _email_caps(event: Event, session: BoothSession, to_hash: str, now: dt.datetime) -> list[Cap]:
+    day = now - dt.timedelta(days=1)
+    sent = EmailMessage.objects
+    return [
+        Cap(
+            sent.filter(session=session),
+            settings.BOOTHSITE_EMAIL_PER_SESSION,
+            "These photos were emailed as many times as allowed.",
+        ),
+        Cap(
+            sent.filter(event=event, to_hash=to_hash, created_at__gte=day),
+            settings.BOOTHSITE_EMAIL_PER_ADDRESS_PER_DAY,
+            "Too many emails to this address. Try again later.",
+            window=dt.timedelta(days=1),
+        ),
+        Cap(
+            sent.filter(event=event, created_at__gte=day),
+            settings.BOOTHSITE_EMAIL_PER_EVENT_PER_DAY,
+            "Email quota for this event reached.",
+            retry_after=3600,
+        ),
+    ]
+
+
+def compose_share_email(
+    event: Event,
+    link: str,
+    strip_cid: str = STRIP_CID,
+    *,
+    subject: str | None = None,
+    template: str | None = None,
+) -> tuple[str, str, str]:
+    """Return ``(subject, text, html)`` of the share email for ``link``.
+
+    The subject is the event's ``email_subject`` (control characters turned into
+    spaces, 200 characters at most), else "Your photos from <event>". The text is the
+    event's ``email_template`` with each ``{link}`` replaced by the link (or the link
+    added at its end when it has none), else ``templates/messaging/email/share.txt``.
+    The HTML part (``share.html``) holds the same paragraphs, escaped, the link as a
+    button and the strip as ``cid:<strip_cid>`` (left out when ``strip_cid`` is empty);
+    it never holds the guest's address. ``subject`` and ``template`` stand in for the
+    event's (the console's defaults; "" gives the default).
+    """
+    name = CONTROL_CHARACTERS.sub(" ", event.name)[:MAX_EVENT_NAME]
+    subject = event.email_subject if subject is None else subject
+    subject = " ".join(CONTROL_CHARACTERS.sub(" ", subject).split())[:200]
+    subject = subject or f"Your photos from {name}"[:200]
+    template = event.email_template if template is None else template
+    template = template.replace("\r\n", "\n").strip()
+    if template:
+        template = re.sub(r"[\x00-\x09\x0b-\x1f\x7f]", " ", template)
+        text = (
+            template.replace(LINK_PLACEHOLDER, link)
+            if LINK_PLACEHOLDER in template
+            else f"{template}\n\n{link}"
+        )
+    else:
+        text = render_to_string(
+            "messaging/email/share.txt", {"event_name": name, "link": link}
+        ).strip()
+    paragraphs = [part.strip() for part in text.split("\n\n") if part.strip()]
+    html = render_to_string(
+        "messaging/email/share.html",
+        {"subject": subject, "paragraphs": paragraphs, "link": link, "strip_cid": strip_cid},
+    )
+    return subject, text + "\n", html
+
+
+def share_strip(session: BoothSession) -> Strip | None:
+    """Return the session's strip to inline in its email: its first one rendered, or None."""
+    return (
+        Strip.objects.filter(session=session, status=RenderStatus.READY)
+        .exclude(image="")
+        .order_by("created_at", "pk")
+        .first()
+    )
+
+
+def build_share_email(
+    message: EmailMessage, *, wait_for_strip: bool = True
+) -> EmailMultiAlternatives:
+    """Return the Django email for a queued share: text, HTML and the strip inline.
+
+    A ``multipart/related`` message: a ``multipart/alternative`` with the text and the
+    HTML parts, then the strip's JPEG with ``Content-ID: <STRIP_CID>`` and an inline
+    disposition (file name ``photo-strip.jpg``: no personal data). Without a rendered
+    strip the HTML part leaves its image out. From ``DEFAULT_FROM_EMAIL``.
+
+    :raises StripNotReady: with ``wait_for_strip``, while the session's strip is still
+        pending and the message is younger than ``STRIP_WAIT``.
+    """
+    session = message.session
+    link = session.share_url() if session is not None else settings.SITE_URL
+    strip = share_strip(session) if session is not None else None
+    if strip is None and session is not None and wait_for_strip:
+        pending = Strip.objects.filter(session=session, status=RenderStatus.PENDING).exists()
+        if pending and timezone.now() - message.created_at < STRIP_WAIT:
+            raise StripNotReady
+    subject, text, html = compose_share_email(
+        message.event, link, STRIP_CID if strip is not None else ""
+    )
+    email = EmailMultiAlternatives(message.subject or subject, text, None, [message.to])
+    if strip is None:
+        email.attach_alternative(html, "text/html")
+        return email
+    email.attach_alternative(html, "text/html")
+    email.mixed_subtype = "related"
+    with strip.image.open("rb") as file:
+        image = MIMEImage(file.read(), "jpeg")
+    image.add_header("Content-ID", f"<{STRIP_CID}>")
+    image.add_header("Content-Disposition", "inline", filename="photo-strip.jpg")
+    email.attach(image)
+    return email
+
+
+def send_email_message(message: EmailMessage, *, wait_for_strip: bool = True) -> EmailMessage:
+    """Send a queued share email once and record the outcome; never logs the address.
+
+    Claims the row with a conditional UPDATE (queued → sending, ``attempts`` + 1), so a
+    task run twice sends once. Sent: ``sent``, ``sent_at``. The address refused (SMTP
+    550 to every recipient, an email service's invalid address): ``failed`` at once.
+    Any other backend error (a dead or refusing SMTP server, a timeout, an email service
+    down): back to ``queued`` with the error's class in ``error_text``, and
+    TransientEmailError is raised for the task to retry; the task marks it failed after
+    ``EMAIL_MAX_ATTEMPTS``. An erased address (empty) is failed without a send.
+
+    :raises StripNotReady: before the claim, while the strip is still rendering
+        (``build_share_email``; never without ``wait_for_strip``).
+    :raises TransientEmailError: after a retryable failure (the row is queued again).
+    """
+    if message.status != EmailMessage.Status.QUEUED:
+        return message
+    if not message.to:
+        EmailMessage.objects.filter(pk=message.pk, status=EmailMessage.Status.QUEUED).update(
+            status=EmailMessage.Status.FAILED, error_text="The address was erased."
+        )
+        message.refresh_from_db()
+        return message
+    email = build_share_email(message, wait_for_strip=wait_for_strip)
+    claimed = EmailMessage.objects.filter(pk=message.pk, status=EmailMessage.Status.QUEUED).update(
+        status=EmailMessage.Status.SENDING, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        message.refresh_from_db()
+        return message
+    try:
+        email.send(fail_silently=False)
+    except Exception as exc:  # every backend raises its own; none may escape unrecorded
+        name = type(exc).__name__
+        refused = name in REFUSED_ERRORS
+        status = EmailMessage.Status.FAILED if refused else EmailMessage.Status.QUEUED
+        text = "The mail server refused the address." if refused else f"Not sent yet ({name})."
+        EmailMessage.objects.filter(pk=message.pk, status=EmailMessage.Status.SENDING).update(
+            status=status, error_text=text[:255]
+        )
+        logger.warning("Email %s not sent (%s).", message.public_id, name)
+        message.refresh_from_db()
+        if not refused:
+            raise TransientEmailError(name) from None
+        return message
+    EmailMessage.objects.filter(pk=message.pk, status=EmailMessage.Status.SENDING).update(
+        status=EmailMessage.Status.SENT, sent_at=timezone.now(), error_text=""
+    )
+    message.refresh_from_db()
+    logger.info("Email %s sent.", message.public_id)
+    return message
+
+
+def fail_email_after_last_attempt(message: EmailMessage) -> None:
+    """Mark a queued email failed: its last allowed attempt met a transient error."""
+    EmailMessage.objects.filter(pk=message.pk, status=EmailMessage.Status.QUEUED).update(
+        status=EmailMessage.Status.FAILED,
+        error_text=f"{message.error_text} Gave up after {message.attempts} tries."[:255],
+    )
+
+
+def event_email_ledger(event: Event) -> QuerySet[EmailMessage]:
+    """Return the event's share emails, newest first, with their booth."""
+    return EmailMessage.objects.for_event(event).select_related("requested_by")
+
+
+def reveal_email(message: EmailMessage, actor: AbstractBaseUser, *, reason: str) -> str:
+    """Return an email's full address and write who looked, when and why (AuditEntry)."""
+    AuditEntry.objects.create(
+        actor_id=actor.pk,
+        organiser_id=message.organiser_id,
+        action=AuditEntry.Action.REVEAL_EMAIL,
+        email=message,
+        event_id=message.event_id,
+        reason=reason[:200],
+        detail={"email_hash": message.to_hash},
+    )
+    return message.to
+
+
+def erase_email(organiser: Organiser, address: str, actor: AbstractBaseUser | None) -> int:
+    """Erase a guest's address from every email of ``organiser`` (never another's).
+
+    The address is blanked and ``erased_at`` set (its keyed hash stays, so caps still
+    count and a repeat finds nothing to do); one audit entry records the hash only.
+    Returns how many emails held the address.
+
+    :raises emails.InvalidEmail: for an invalid address.
+    """
+    to_hash = emails.email_hash(emails.normalise_email(address))
+    with transaction.atomic():
+        held = EmailMessage.objects.for_organiser(organiser).filter(to_hash=to_hash)
+        count = held.exclude(to="").update(to="", erased_at=timezone.now())
+        AuditEntry.objects.create(
+            actor_id=actor.pk if actor else None,
+            organiser=organiser,
+            action=AuditEntry.Action.ERASE_EMAIL,
+            detail={"emails": count, "email_hash": to_hash},
+        )
+    return count
+
+
+def erase_event_emails(event: Event, now: dt.datetime) -> int:
+    """Blank the addresses of the event's emails (retention); return how many were erased."""
+    held = EmailMessage.objects.filter(event=event).exclude(to="")
+    return held.update(to="", erased_at=now)
+
+
+def update_event_email_settings(event: Event, *, email_subject: str, email_template: str) -> Event:
+    """Store the event's share email subject and text (validated by ``EventEmailForm``)."""
+    event.email_subject = email_subject
+    event.email_template = email_template
+    event.save(update_fields=["email_subject", "email_template"])
     return event

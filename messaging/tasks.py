@@ -1,4 +1,4 @@
-"""Celery tasks for SMS: ids in, nothing out."""
+"""Celery tasks for SMS and share emails: ids in, nothing out."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from celery import Task, shared_task
 
 from events.models import Event, Organiser
 from messaging import gateway, services
-from messaging.exceptions import SendLater
-from messaging.models import SendingPause, SmsMessage
+from messaging.exceptions import SendLater, TransientEmailError
+from messaging.models import EmailMessage, SendingPause, SmsMessage
 
 # Retry delays stay well below the Redis broker's visibility timeout (3600 s), or the
 # broker would deliver the task again while it waits (RELIABILITY 53).
@@ -96,3 +96,33 @@ def send_cap_notice(organiser_id: int, event_id: int | None = None) -> None:
     )
     if organiser is not None and (event_id is None or event is not None):
         services.send_cap_notice(organiser, event)
+
+
+#: Seconds between looks at a strip still rendering, before a share email goes out.
+STRIP_WAIT_COUNTDOWN = 5
+
+
+@shared_task(bind=True, max_retries=None, acks_late=True)
+def send_email_message(self: Task[Any, Any], email_id: int) -> None:
+    """Send one queued share email; a no-op for one already sent, failed or gone.
+
+    Waits (short retries) while the session's strip is still rendering, at most
+    ``services.STRIP_WAIT``. After a mail server or email service error the email is
+    back in the queue and the task retries with backoff and jitter, up to
+    ``services.EMAIL_MAX_ATTEMPTS`` tries, then marks it failed. Never raises for the
+    mail itself: a dead SMTP server ends in a failed row, not a crashed worker.
+    """
+    message = EmailMessage.objects.select_related("event", "session").filter(pk=email_id).first()
+    if message is None:
+        return
+    try:
+        # Run eagerly (embedded), a retry would run again at once: send without waiting.
+        services.send_email_message(message, wait_for_strip=not self.request.is_eager)
+    except services.StripNotReady:
+        raise self.retry(countdown=STRIP_WAIT_COUNTDOWN) from None
+    except TransientEmailError:
+        message.refresh_from_db()
+        if message.attempts >= services.EMAIL_MAX_ATTEMPTS:
+            services.fail_email_after_last_attempt(message)
+            return
+        raise self.retry(countdown=backoff(message.attempts)) from None

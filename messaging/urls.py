@@ -17,6 +17,11 @@ urlpatterns = [
         name="event-sms",
     ),
     path(
+        "console/<slug:organiser_slug>/<event:event_slug>/email/",
+        views.event_email,
+        name="event-email",
+    ),
+    path(
         "console/<slug:organiser_slug>/privacy/erase-number/",
         views.erase_number,
         name="erase-number",

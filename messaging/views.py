@@ -1,15 +1,16 @@
-"""The delivery-receipt webhook (internet-facing, called by Vonage) and console SMS pages."""
+"""The delivery-receipt webhook (internet-facing, called by Vonage), console SMS and email pages."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from rest_framework.exceptions import ParseError
@@ -17,9 +18,9 @@ from rest_framework.exceptions import ParseError
 from boothsite.parsers import BodyTooLarge, parse_json_object
 from events import access
 from events.roles import Perm
-from messaging import gateway, phones, services
+from messaging import emails, forms, gateway, phones, services
 from messaging.admin import DLR_ERRORS
-from messaging.models import SmsMessage
+from messaging.models import EmailMessage, SmsMessage
 
 #: A JSON receipt's largest body, in bytes: Vonage's are under 1 KB (a dozen short fields).
 RECEIPT_MAX_BYTES = 16 * 1024
@@ -147,15 +148,80 @@ def event_sms(request: HttpRequest, organiser_slug: str, event_slug: str) -> Htt
 @login_required
 @require_http_methods(["GET", "POST"])
 def erase_number(request: HttpRequest, organiser_slug: str) -> HttpResponse:
-    """Let an organiser's owner erase a guest's number from all of that organiser's messages."""
+    """Let an organiser's owner erase a guest's number or email address from all of its messages.
+
+    The one field (``phone``) takes a phone number in international format, or an email
+    address (anything with an ``@``): that address is erased from the organiser's share
+    emails instead (``services.erase_email``). Bad input answers 400 with the message.
+    """
     organiser = access.access_organiser(request.user, organiser_slug, perm=Perm.ADMIN)
     context: dict[str, Any] = {"organiser": organiser}
     if request.method == "POST":
+        value = str(request.POST.get("phone", "")).strip()
         try:
-            count = services.erase_number(organiser, request.POST.get("phone", ""), request.user)  # type: ignore[arg-type]
-        except phones.InvalidPhone as exc:
+            if "@" in value:
+                context["kind"] = "email"
+                count = services.erase_email(organiser, value, request.user)  # type: ignore[arg-type]
+            else:
+                count = services.erase_number(organiser, value, request.user)  # type: ignore[arg-type]
+        except (phones.InvalidPhone, emails.InvalidEmail) as exc:
             context["error"] = exc.message
         else:
             context["done"] = count
     status = 400 if "error" in context else 200
     return render(request, "messaging/erase_number.html", context, status=status)
+
+
+EMAIL_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class EmailRow:
+    """One line of the console's email ledger: the address masked, never in full."""
+
+    email: EmailMessage
+    masked_to: str
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def event_email(request: HttpRequest, organiser_slug: str, event_slug: str) -> HttpResponse:
+    """Show the event's share emails: its subject and text (managers) and ledger (members).
+
+    GET needs Perm.VIEW: the ledger of emails sent, addresses masked (``j***@e***.com``),
+    their status and why one failed; members who may manage the event also get the
+    settings form. POST needs Perm.MANAGE (viewers get 403): a valid form saves and
+    redirects, an invalid one answers 400 with its errors.
+    """
+    perm = Perm.MANAGE if request.method == "POST" else Perm.VIEW
+    event = access.access_event(request.user, organiser_slug, event_slug, perm=perm)
+    try:
+        access.access_event(request.user, organiser_slug, event_slug, perm=Perm.MANAGE)
+    except PermissionDenied:
+        can_manage = False
+    else:
+        can_manage = True
+    form = forms.EventEmailForm(request.POST if request.method == "POST" else None, event=event)
+    status = 200
+    if form.is_bound:
+        if form.is_valid():
+            services.update_event_email_settings(
+                event,
+                email_subject=form.cleaned_data["email_subject"],
+                email_template=form.cleaned_data["email_template"],
+            )
+            messages.success(request, "Saved.")
+            return redirect("messaging:event-email", event.organiser.slug, event.slug)
+        status = 400
+    page = Paginator(services.event_email_ledger(event), EMAIL_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    rows = [EmailRow(message, emails.mask_email(message.to)) for message in page]
+    context = {
+        "event": event,
+        "organiser": event.organiser,
+        "form": form if can_manage else None,
+        "page": page,
+        "rows": rows,
+    }
+    return render(request, "messaging/event_email.html", context, status=status)

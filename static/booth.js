@@ -294,6 +294,9 @@
     $("strip-box").replaceChildren(el("p", { id: "strip-status" }, ["Making your strip…"]));
     $("phone").value = "";
     $("sms-status").textContent = "";
+    $("email").value = "";
+    $("email-status").textContent = "";
+    shareVia("sms", false);
     $("attract").hidden = false;
     $("live-controls").hidden = true;
     say("");
@@ -511,6 +514,29 @@
     }
   }
 
+  // The share screen offers one of SMS and email at a time (the other is one tap away),
+  // so the screen keeps its height on every kiosk size.
+  function shareVia(via, focus) {
+    $("sms-share").hidden = via !== "sms";
+    $("email-share").hidden = via !== "email";
+    if (focus) $(via === "sms" ? "phone" : "email").focus();
+  }
+  async function sendEmail(event) {
+    event.preventDefault();
+    resetIdle();
+    const email = $("email").value.trim();
+    if (!email) { $("email-status").textContent = "Enter your email address."; return; }
+    $("email-status").textContent = "Sending…";
+    try {
+      const sent = await send("sessions/" + state.session.id + "/share/email/", { json: { email } });
+      // Cleared once taken: the next guest at this kiosk should not read the address.
+      $("email").value = "";
+      $("email-status").textContent = sent ? "Sent! Check your inbox." : "Saved; the email goes out when the booth is back online.";
+    } catch (e) {
+      $("email-status").textContent = e.message;
+    }
+  }
+
   // ---- start ---------------------------------------------------------------------------------
   async function start() {
     await queue.open();
@@ -561,6 +587,10 @@
   $("snap").addEventListener("click", () => snap("countdown"));
   $("auto").addEventListener("change", autoChanged);
   $("sms-form").addEventListener("submit", sendSms);
+  $("email-form").addEventListener("submit", sendEmail);
+  for (const button of document.querySelectorAll("[data-share-via]")) {
+    button.addEventListener("click", () => { resetIdle(); shareVia(button.dataset.shareVia, true); });
+  }
   $("done").addEventListener("click", toAttract);
   window.addEventListener("online", flushQueue);
   for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, () => { if (state.session) resetIdle(); });

@@ -26,6 +26,7 @@ BOOTH_SESSION_ENDPOINTS = [
     ("post", "/api/v1/booth/sessions/{id}/captures/", {"image": PNG}),
     ("post", "/api/v1/booth/sessions/{id}/finish/", None),
     ("post", "/api/v1/booth/sessions/{id}/share/sms/", {"phone": "+447400123456"}),
+    ("post", "/api/v1/booth/sessions/{id}/share/email/", {"email": "guest@example.com"}),
 ]
 
 
@@ -240,15 +241,18 @@ CONSOLE_MATRIX: dict[str, Row] = {
     "captures:event-branding": Row(MANAGER, MANAGER),
     "captures:booth-camera": Row(MANAGER, MANAGER),
     "captures:event-captures": Row(VIEWER, None),
+    "captures:event-download": Row(VIEWER, None),
     "captures:capture-thumbnail": Row(VIEWER, None),
     "captures:capture-hide": Row(None, MANAGER),
     "captures:capture-unhide": Row(None, MANAGER),
     "captures:capture-delete": Row(MANAGER, MANAGER),
     "captures:monitor": Row(VIEWER, None),
     "captures:event-monitor": Row(VIEWER, None),
+    "captures:event-table-card": Row(VIEWER, None),
     "messaging:sms-account": Row(VIEWER, OWNER),
     "messaging:event-sms-settings": Row(MANAGER, MANAGER),
     "messaging:event-sms": Row(VIEWER, None),
+    "messaging:event-email": Row(VIEWER, MANAGER),
     "messaging:event-stats": Row(VIEWER, None),
     "messaging:erase-number": Row(OWNER, OWNER),
 }
@@ -415,6 +419,7 @@ SOCKET_MATRIX: dict[str, Role | str] = {
     "ws/booth/": "a booth ticket",
     "ws/console/<slug:organiser_slug>/": VIEWER,
     "ws/console/<slug:organiser_slug>/<slug:event_slug>/": VIEWER,
+    "ws/gallery/<str:gallery_token>/": "anyone with the gallery link",
     "": "nobody",
 }
 

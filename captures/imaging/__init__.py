@@ -11,7 +11,8 @@ call the same functions.  One module per concern, all names re-exported here:
   tables that reproduce it;
 - ``adjustments``: brightness, contrast and saturation;
 - ``strips``: strip layouts (``horizontal_4`` is the seed's, ``classic_2x6`` a print
-  strip) and ``compose_strip``;
+  strip, ``animated`` a looping animation) and ``compose_strip``;
+- ``animation``: the animated strip's frames, its WebP and its GIF;
 - ``encoding``: ``encode_image``, thumbnails, and the capture pipeline the product
   runs (``encode_original``, ``render_variant_files``, ``render_strip_file``);
 - ``frames``: live-preview frames for smile scoring;
@@ -21,6 +22,11 @@ call the same functions.  One module per concern, all names re-exported here:
 from __future__ import annotations
 
 from captures.imaging.adjustments import Adjustments, apply_adjustments
+from captures.imaging.animation import (
+    compose_animation,
+    encode_animated_gif,
+    encode_animated_webp,
+)
 from captures.imaging.decoding import (
     ALLOWED_FORMATS,
     ERRORS,
@@ -44,6 +50,7 @@ from captures.imaging.encoding import (
     encode_original,
     encode_variants,
     make_thumbnail,
+    render_animated_strip_file,
     render_strip_file,
     render_variant_files,
 )
@@ -91,16 +98,20 @@ __all__ = [
     "StripLayout",
     "apply_adjustments",
     "apply_filter",
+    "compose_animation",
     "compose_strip",
     "decode_frame",
     "decode_image",
     "decode_logo",
     "decode_upload",
+    "encode_animated_gif",
+    "encode_animated_webp",
     "encode_image",
     "encode_original",
     "encode_variants",
     "logo_box",
     "make_thumbnail",
+    "render_animated_strip_file",
     "render_strip_file",
     "render_variant_files",
     "render_variants",

@@ -7,7 +7,8 @@ pure functions that ``captures.services`` calls and ``bench/imaging.py`` times:
   re-encoded in its own format without metadata, with a JPEG thumbnail;
 - ``render_variant_files``: the ``render_variants`` task, on the stored original: the
   event's adjustments, then each filter encoded with a JPEG thumbnail;
-- ``render_strip_file``: the ``render_strips`` task: a strip composed and encoded.
+- ``render_strip_file``: the ``render_strips`` task: a strip composed and encoded (an
+  animated layout as a looping WebP with its GIF, ``captures.imaging.animation``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ from PIL import Image
 
 from captures.imaging._pillow import as_rgb
 from captures.imaging.adjustments import Adjustments, apply_adjustments
+from captures.imaging.animation import (
+    compose_animation,
+    encode_animated_gif,
+    encode_animated_webp,
+)
 from captures.imaging.decoding import ALLOWED_FORMATS, DecodedImage
 from captures.imaging.filters import (
     Filter,
@@ -31,7 +37,7 @@ from captures.imaging.filters import (
     render_variants,
     tint_arrays,
 )
-from captures.imaging.strips import compose_strip
+from captures.imaging.strips import _get_layout, compose_strip
 
 #: zlib level for PNG output: level 1 rather than the default 6, several times faster
 #: on photos for slightly larger files.
@@ -116,8 +122,9 @@ def make_thumbnail(image: Image.Image, max_side: int = 320) -> Image.Image:
 class EncodedImage:
     """An encoded image ready to store: ``data`` in ``format``, with a JPEG thumbnail.
 
-    ``format`` is "JPEG" or "PNG"; ``width`` and ``height`` are ``data``'s, in pixels;
-    ``thumbnail`` is JPEG bytes.
+    ``format`` is "JPEG" or "PNG", or "WEBP" for an animated strip, whose ``gif``
+    holds the same animation as GIF (empty otherwise); ``width`` and ``height`` are
+    ``data``'s, in pixels; ``thumbnail`` is JPEG bytes.
     """
 
     data: bytes
@@ -125,16 +132,21 @@ class EncodedImage:
     height: int
     format: str
     thumbnail: bytes
+    gif: bytes = b""
 
     @property
     def content_type(self) -> str:
         """Return the media type of ``data``."""
-        return "image/png" if self.format == "PNG" else "image/jpeg"
+        return _CONTENT_TYPES.get(self.format, "image/jpeg")
 
     @property
     def extension(self) -> str:
         """Return the file extension for ``data``, without a dot."""
-        return "png" if self.format == "PNG" else "jpg"
+        return _EXTENSIONS.get(self.format, "jpg")
+
+
+_CONTENT_TYPES: Final = {"PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
+_EXTENSIONS: Final = {"PNG": "png", "WEBP": "webp", "GIF": "gif"}
 
 
 def encode_variants(
@@ -279,6 +291,8 @@ def render_strip_file(
 ) -> EncodedImage:
     """Compose and encode one strip: what the strips task stores.
 
+    An animated layout (``animated``) goes to ``render_animated_strip_file``:
+    ``title``, ``logo`` and ``fmt`` do not apply and ``quality`` is the thumbnail's.
     Each frame goes through ``apply_filter(frame, filter_name)`` when ``filter_name``
     is set (None or "" keeps the frames as they are), then ``compose_strip(frames,
     layout, title=title, logo=logo)``.  ``data`` is the strip in ``fmt`` ("JPEG" or
@@ -290,6 +304,10 @@ def render_strip_file(
         format other than JPEG and PNG, a quality outside 1..100 or a ``thumb_side``
         below 1.
     """
+    if _get_layout(layout).animated:
+        return render_animated_strip_file(
+            frames, layout, filter_name=filter_name, thumb_side=thumb_side, thumb_quality=quality
+        )
     name = _format_name(fmt)
     shown = list(frames)
     if filter_name:
@@ -301,4 +319,40 @@ def render_strip_file(
         height=strip.height,
         format=name,
         thumbnail=encode_image(make_thumbnail(strip, thumb_side), "JPEG", quality=quality),
+    )
+
+
+def render_animated_strip_file(
+    frames: Sequence[Image.Image],
+    layout: str = "animated",
+    *,
+    filter_name: str | None = None,
+    thumb_side: int = 640,
+    thumb_quality: int = 90,
+) -> EncodedImage:
+    """Compose and encode an animated strip: a looping WebP, its GIF and a JPEG still.
+
+    Each frame goes through ``apply_filter`` when ``filter_name`` is set, then
+    ``compose_animation`` (480x360 frames for ``animated``), shown ``frame_ms`` of the
+    layout each (800 ms), looping forever.  ``data`` is the animated WebP
+    (``format`` "WEBP", ``encode_animated_webp``), ``gif`` the same frames as a GIF
+    (``encode_animated_gif``), ``thumbnail`` a JPEG of the
+    first frame whose longer side is at most ``thumb_side`` pixels; ``width`` and
+    ``height`` are a frame's, in pixels.  One frame gives a still WebP and GIF.
+
+    :raises ValueError: for an unknown filter or layout, a still layout, no frames or
+        too many, or a ``thumb_side`` below 1.
+    """
+    spec = _get_layout(layout)
+    shown = list(frames)
+    if filter_name:
+        shown = [apply_filter(frame, filter_name) for frame in shown]
+    composed = compose_animation(shown, layout)
+    return EncodedImage(
+        data=encode_animated_webp(composed, spec.frame_ms),
+        width=spec.width,
+        height=spec.height,
+        format="WEBP",
+        thumbnail=encode_image(make_thumbnail(composed[0], thumb_side), quality=thumb_quality),
+        gif=encode_animated_gif(composed, spec.frame_ms),
     )

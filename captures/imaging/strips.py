@@ -2,7 +2,8 @@
 
 ``horizontal_4`` is the seed's strip (four 640x480 frames side by side, 2560x480);
 ``classic_2x6`` is a 2x6 inch print strip at 300 dpi (600x1800 px) with a title band
-that can hold the event's logo.
+that can hold the event's logo; ``animated`` shows the frames one after the other
+(480x360, ``direction="frames"``), composed by ``captures.imaging.animation``.
 """
 
 from __future__ import annotations
@@ -29,9 +30,12 @@ class StripLayout:
     the canvas is ``count * frame_width`` wide (the seed's strip).
     ``direction="column"`` centres frames horizontally and spreads them evenly
     (equal gaps above, between and below) over the height above the bottom band of
-    ``band_height`` px, which holds the optional title.  Frames are centre-cropped to
-    the frame's aspect ratio, then resized.  ``dpi`` is recorded in the strip's
-    ``info`` for encoders.
+    ``band_height`` px, which holds the optional title.  ``direction="frames"`` is an
+    animation: every frame fills the whole ``width`` x ``height`` canvas in turn, for
+    ``frame_ms`` milliseconds each (``animated`` is then true; ``compose_animation``
+    makes it, ``compose_strip`` refuses it).  Frames are centre-cropped to the frame's
+    aspect ratio, then resized.  ``dpi`` is recorded in the strip's ``info`` for
+    encoders.
     """
 
     name: str
@@ -40,11 +44,17 @@ class StripLayout:
     height: int
     frame_width: int
     frame_height: int
-    direction: Literal["row", "column"]
+    direction: Literal["row", "column", "frames"]
     max_frames: int = 4
     grow: bool = False
     band_height: int = 0
     dpi: int | None = None
+    frame_ms: int = 0
+
+    @property
+    def animated(self) -> bool:
+        """Return True for an animation (``direction="frames"``), False for a still strip."""
+        return self.direction == "frames"
 
     def canvas_size(self, count: int) -> tuple[int, int]:
         """Return the strip's (width, height) in pixels for ``count`` frames."""
@@ -57,6 +67,8 @@ class StripLayout:
         """Return each frame's (x, y, width, height) on the strip, in order."""
         self._check_count(count)
         fw, fh = self.frame_width, self.frame_height
+        if self.direction == "frames":
+            return [(0, 0, fw, fh)] * count
         if self.direction == "row":
             return [(i * fw, (self.height - fh) // 2, fw, fh) for i in range(count)]
         free = self.height - self.band_height - count * fh
@@ -92,6 +104,17 @@ STRIP_LAYOUTS: Final[Mapping[str, StripLayout]] = MappingProxyType(
             direction="column",
             band_height=96,
             dpi=300,
+        ),
+        # A looping animated WebP (and its GIF) of the session's photos, 0.8 s each.
+        "animated": StripLayout(
+            name="animated",
+            label="Animated strip (looping WebP and GIF)",
+            width=480,
+            height=360,
+            frame_width=480,
+            frame_height=360,
+            direction="frames",
+            frame_ms=800,
         ),
     }
 )
@@ -136,13 +159,16 @@ def compose_strip(
     both.  A layout with a ``dpi`` records it in ``info["dpi"]`` so
     ``encode_image`` writes it.
 
-    :raises ValueError: for an unknown layout, or no frames or too many.
+    :raises ValueError: for an unknown layout, an animated one (``animated``: use
+        ``compose_animation``), or no frames or too many.
     """
     spec = _get_layout(layout)
+    if spec.animated:
+        raise ValueError(f"{layout} is animated: compose it with compose_animation")
     boxes = spec.frame_boxes(len(images))
     canvas = Image.new("RGB", spec.canvas_size(len(images)), (255, 255, 255))
     for frame, (x, y, w, h) in zip(images, boxes, strict=True):
-        canvas.paste(_fit_frame(frame, w, h), (x, y))
+        canvas.paste(fit_frame(frame, w, h), (x, y))
     if logo is not None and spec.band_height:
         _draw_logo_footer(canvas, spec, logo, title)
     elif title and spec.band_height:
@@ -152,7 +178,11 @@ def compose_strip(
     return canvas
 
 
-def _fit_frame(image: Image.Image, width: int, height: int) -> Image.Image:
+def fit_frame(image: Image.Image, width: int, height: int) -> Image.Image:
+    """Return ``image`` as RGB, centre-cropped to ``width``:``height`` and resized (bicubic).
+
+    An image already ``width`` x ``height`` comes back as is (converted to RGB if need be).
+    """
     image = as_rgb(image)
     w, h = image.size
     if (w, h) == (width, height):

@@ -231,7 +231,7 @@ def test_turning_the_gallery_off_closes_it_and_a_new_link_retires_the_old(tenant
     assert client.post(url(tenant_a, "gallery"), {"rotate_link": "1"}).status_code == 302
     new = reload(tenant_a).gallery_path()
     assert new != old
-    assert anon_client.get(old).status_code == 404
+    assert anon_client.get(old).status_code == 410
     assert anon_client.get(new).status_code == 200
     off = {"gallery_visibility": "off", "retention_days": "30"}
     assert client.post(url(tenant_a, "gallery"), off).status_code == 302

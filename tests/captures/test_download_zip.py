@@ -82,6 +82,9 @@ def test_zip_leaves_out_hidden_photos_and_missing_files(anon_client, finished_se
     second.hidden = True
     second.save(update_fields=["hidden"])
     sepia = first.variants.get(filter="sepia")
+    # A row from before sizes were stored (0): the ZIP asks storage, finds it missing.
+    # (A file gone with its size stored cuts the download short: test_event_zip.py.)
+    first.variants.filter(pk=sepia.pk).update(size_bytes=0)
     sepia.image.storage.delete(sepia.image.name)
     body = b"".join(anon_client.get(finished_session.download_path()).streaming_content)
     names = sorted(open_zip(body))

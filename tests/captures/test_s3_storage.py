@@ -6,11 +6,11 @@ import io
 import zipfile
 from urllib.parse import parse_qs, urlparse
 
-import boto3  # type: ignore[import-untyped]
 import pytest
 
 from captures import services
 from tests import factories
+from tests.captures.conftest import s3_storage
 
 pytestmark = pytest.mark.django_db
 BUCKET = "boothsite-test"
@@ -18,31 +18,8 @@ BUCKET = "boothsite-test"
 
 @pytest.fixture
 def s3(settings, s3_endpoint, monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
-    client.create_bucket(Bucket=BUCKET)
-    settings.BOOTHSITE_STORAGE = "s3"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                "bucket_name": BUCKET,
-                "endpoint_url": s3_endpoint,
-                "access_key": "testing",
-                "secret_key": "testing",
-                "region_name": "us-east-1",
-                "default_acl": None,
-                "querystring_auth": True,
-                "querystring_expire": 300,
-                "file_overwrite": False,
-            },
-        },
-    }
-    yield client
-    for item in client.list_objects_v2(Bucket=BUCKET).get("Contents", []):
-        client.delete_object(Bucket=BUCKET, Key=item["Key"])
+    with s3_storage(settings, monkeypatch, s3_endpoint, bucket=BUCKET, expire=300) as client:
+        yield client
 
 
 def test_capture_and_variants_land_in_the_bucket(s3, tenant_a, django_capture_on_commit_callbacks):

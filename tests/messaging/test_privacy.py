@@ -9,6 +9,7 @@ from django.contrib.auth.models import Permission, User
 from django.test import Client
 
 from captures.models import Capture, CaptureVariant
+from events.access import retention_cutoff
 from messaging import phones, services
 from messaging.models import AuditEntry, SmsMessage
 from tests import factories
@@ -139,9 +140,9 @@ def test_erase_number_is_for_owners_only(tenant_a):
 
 def test_retention_purges_numbers_once(sms, tenant_a, time_machine):
     event = tenant_a.event
-    time_machine.move_to(services.retention_cutoff(event) - dt.timedelta(days=1))
+    time_machine.move_to(retention_cutoff(event) - dt.timedelta(days=1))
     assert services.purge_expired_personal_data() == []
-    time_machine.move_to(services.retention_cutoff(event) + dt.timedelta(days=1))
+    time_machine.move_to(retention_cutoff(event) + dt.timedelta(days=1))
     assert services.purge_expired_personal_data() == [event]
     sms.refresh_from_db()
     assert sms.to == ""
@@ -163,7 +164,7 @@ def test_retention_can_purge_photos_and_their_files(
         capture_services.record_capture(session, factories.image_bytes("PNG"))
         capture_services.finish_session(session)
     assert stored_files(media_root)
-    time_machine.move_to(services.retention_cutoff(event) + dt.timedelta(days=1))
+    time_machine.move_to(retention_cutoff(event) + dt.timedelta(days=1))
     with django_capture_on_commit_callbacks(execute=True):
         assert services.purge_expired_personal_data() == [event]
     assert Capture.objects.count() == CaptureVariant.objects.count() == 0
