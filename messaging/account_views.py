@@ -19,8 +19,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from events import access
+from events.event_forms import make_read_only
 from events.models import Organiser
 from events.roles import Perm
+from events.settings_pages import event_for_settings, posted
 from messaging import forms, segments, services
 from messaging.models import SmsAccount
 
@@ -108,14 +110,15 @@ def _save_account(
 def event_sms_settings(request: HttpRequest, organiser_slug: str, event_slug: str) -> HttpResponse:
     """Edit an event's SMS text (with a preview and its segment count) and SMS countries.
 
-    Needs Perm.MANAGE (viewers get 403). A POST with ``action=preview`` renders the
-    preview of the text as typed and saves nothing; any other valid POST saves and
-    redirects. An invalid form answers 400 with the errors and the preview of what was
-    typed.
+    Every member sees the settings (read-only for viewers); a POST needs Perm.MANAGE
+    (viewers get 403). A POST with ``action=preview`` renders the preview of the text as
+    typed and saves nothing; any other valid POST saves and redirects. An invalid form
+    answers 400 with the errors and the preview of what was typed.
     """
-    event = access.access_event(request.user, organiser_slug, event_slug, perm=Perm.MANAGE)
-    data = request.POST if request.method == "POST" else None
-    form = forms.EventSmsSettingsForm(data, event=event)
+    event, can_manage = event_for_settings(request, organiser_slug, event_slug)
+    form = forms.EventSmsSettingsForm(posted(request), event=event)
+    if not can_manage:
+        make_read_only(form)
     status = 200
     preview = form.preview_text()
     if form.is_bound:
@@ -141,5 +144,6 @@ def event_sms_settings(request: HttpRequest, organiser_slug: str, event_slug: st
         "account": services.live_sms_account(event.organiser),
         "countries_unset": not event.sms_allowed_countries,
         "platform_countries": forms.platform_countries(),
+        "can_manage": can_manage,
     }
     return render(request, "messaging/event_sms_settings.html", context, status=status)

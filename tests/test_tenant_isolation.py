@@ -250,7 +250,7 @@ CONSOLE_MATRIX: dict[str, Row] = {
     "captures:event-monitor": Row(VIEWER, None),
     "captures:event-table-card": Row(VIEWER, None),
     "messaging:sms-account": Row(VIEWER, OWNER),
-    "messaging:event-sms-settings": Row(MANAGER, MANAGER),
+    "messaging:event-sms-settings": Row(VIEWER, MANAGER),
     "messaging:event-sms": Row(VIEWER, None),
     "messaging:event-email": Row(VIEWER, MANAGER),
     "messaging:event-stats": Row(VIEWER, None),
