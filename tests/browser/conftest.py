@@ -127,9 +127,19 @@ class Site:
         pytest.fail("daphne did not start: " + (self.folder / "daphne.log").read_text()[-2000:])
 
     def stop(self) -> None:
+        """Stop daphne with SIGTERM; SIGKILL it if it has not exited within 30 s.
+
+        On a loaded machine daphne sometimes outlives SIGTERM while its smile-scoring
+        workers are still starting (a clean stop under SIGTERM is issue 16's); a test
+        that restarts the server must not fail on that.
+        """
         if self.process is not None:
             self.process.terminate()
-            self.process.wait(timeout=15)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
             self.process = None
 
     def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
