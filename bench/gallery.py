@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -237,6 +238,7 @@ def main() -> None:
         event = gallery_figures(args.captures, args.n, Path(settings.MEDIA_ROOT))
         zip_figures(event)
     finally:
+        shutil.rmtree(scratch, ignore_errors=True)  # the cold ZIP run leaves ~1.5 GB
         if postgres:
             # DROP … WITH (FORCE): a worker thread's connection may still be open.
             test_name = connection.settings_dict["NAME"]

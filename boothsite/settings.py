@@ -90,6 +90,9 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_filters",
     "channels",
     "events",
     "captures",
@@ -343,9 +346,19 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(BOOTHSITE_SWEEP_EVERY_SECONDS),
         "options": {"expires": max(1, BOOTHSITE_SWEEP_EVERY_SECONDS - 1)},
     },
+    "sweep-queued-email": {
+        "task": "messaging.tasks.sweep_queued_email",
+        "schedule": float(BOOTHSITE_SWEEP_EVERY_SECONDS),
+        "options": {"expires": max(1, BOOTHSITE_SWEEP_EVERY_SECONDS - 1)},
+    },
     "purge-personal-data": {
         "task": "messaging.tasks.purge_expired_personal_data",
         "schedule": 86400.0,
+    },
+    "sweep-webhooks": {
+        "task": "events.tasks.sweep_webhooks",
+        "schedule": float(BOOTHSITE_SWEEP_EVERY_SECONDS),
+        "options": {"expires": max(1, BOOTHSITE_SWEEP_EVERY_SECONDS - 1)},
     },
 }
 
@@ -374,9 +387,14 @@ if BOOTHSITE_STORAGE == "s3":
         },
     }
 elif BOOTHSITE_STORAGE == "local":
+    # Signed URLs that expire like S3's: /media/<expiry>.<signature>/<key> (issue 14.4).
     DEFAULT_STORAGE = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": MEDIA_ROOT, "base_url": MEDIA_URL},
+        "BACKEND": "boothsite.media_storage.SignedFileSystemStorage",
+        "OPTIONS": {
+            "location": MEDIA_ROOT,
+            "base_url": MEDIA_URL,
+            "url_ttl": env_int("BOOTHSITE_MEDIA_URL_TTL", default=300),
+        },
     }
 else:
     msg = f'BOOTHSITE_STORAGE must be "local" or "s3", not {BOOTHSITE_STORAGE!r}.'
@@ -529,9 +547,44 @@ REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_THROTTLE_RATES": {
         "booth": env_str("BOOTHSITE_BOOTH_RATE", "120/min"),
         "pairing": env_str("BOOTHSITE_PAIRING_RATE", "10/min"),
+        # The organiser API (events.organiser_api), per API token or signed-in user.
+        "api": env_str("BOOTHSITE_API_RATE", "600/min"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+
+# ---- The organiser API's OpenAPI schema (issue 15.2; drf-spectacular) ----
+SPECTACULAR_SETTINGS: dict[str, Any] = {
+    "TITLE": "Boothsite API",
+    "DESCRIPTION": "The organiser API (session or bsk_ token) and the booth API (bth_ token).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The docs page's assets come from drf-spectacular-sidecar: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Enums named by where they live, so two "status" fields do not clash.
+    "ENUM_NAME_OVERRIDES": {
+        "SessionStatusEnum": "captures.models.BoothSession.Status",
+        "SmsStatusEnum": "messaging.models.SmsMessage.Status",
+        "DeliveryStatusEnum": "events.models.WebhookDelivery.Status",
+        "RenderStatusEnum": "captures.models.RenderStatus",
+    },
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The same schema file on SQLite and PostgreSQL (no column-size integer bounds).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "events.organiser_api.portable_integer_bounds",
+    ],
+}
+
+# ---- Webhooks (issue 15.3) ----
+# Private, loopback and link-local targets are refused unless this is on (tests, LAN).
+BOOTHSITE_WEBHOOK_ALLOW_PRIVATE = env_bool("BOOTHSITE_WEBHOOK_ALLOW_PRIVATE", default=False)
+# An endpoint is disabled (and its owners emailed) after this many failed attempts in a
+# row, or when one delivery has failed for 24 hours (events.webhooks).
+BOOTHSITE_WEBHOOK_MAX_FAILURES = env_int("BOOTHSITE_WEBHOOK_MAX_FAILURES", default=15)
 
 # Security headers (RELIABILITY 62). HTTPS-only settings switch on with DEBUG off.
 SECURE_CONTENT_TYPE_NOSNIFF = True

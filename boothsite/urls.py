@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from boothsite import api_urls
 from boothsite import views as site_views
 from captures import api as capture_api
 from captures import public_views
@@ -62,6 +63,8 @@ urlpatterns = [
     ),
     path("accounts/", include("allauth.urls")),
     path("api/v1/booth/", include((booth_api, "api"))),
+    path("api/v1/", include("boothsite.api_urls")),
+    path("api/", include(api_urls.schema_urlpatterns)),
     path(
         "compat/<str:booth_token>/send-mms",
         messaging_api.CompatSendMmsView.as_view(),

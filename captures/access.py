@@ -236,9 +236,12 @@ def media_denied(name: str, now: dt.datetime | None = None) -> MediaDenial | Non
     thumbnail), and every file of an archived event or of one past its retention
     (``events.access.past_retention``, even once the rows are purged). The event's
     logo is never refused (the kiosk shows it). A gallery switched off refuses no
-    file: every photo is also some guest's own, on their share page and the kiosk,
-    which stay ("Off closes the gallery; the guests' own pages stay"); the gallery
-    page itself answers 404 and hands out no URL.
+    file here: every photo is also some guest's own, on their share page and the
+    kiosk, which stay ("Off closes the gallery; the guests' own pages stay"). It stops
+    handing out URLs instead (the gallery page answers 404), and the URLs it handed out
+    die within ``BOOTHSITE_MEDIA_URL_TTL``: local URLs are signed and short-lived
+    (``boothsite.media_storage``, checked by the media view before this), S3's
+    presigned.
 
     Keys are ``<organiser uuid>/<event uuid>/<uuid4>.<ext>`` (``storage.media_key``), so
     one query on that one event answers (the partial index ``capture_hidden_event``

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import re
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -96,8 +97,10 @@ class Archive:
         RuntimeError) while streaming, after what was sent before it.
         """
         stream = ZipStream(compress_type=ZIP_STORED, sized=True)
-        for member in self.members:
-            stream.add(_read(member.name), member.arcname, size=member.size)
+        names = [member.name for member in self.members]
+        ahead = _ReadAhead(names)
+        for number, member in enumerate(self.members):
+            stream.add(_read(member.name, ahead, number), member.arcname, size=member.size)
         return stream
 
 
@@ -342,7 +345,51 @@ def _coalesced(chunks: Iterator[bytes], size: int = CHUNK_BYTES) -> Iterator[byt
         yield b"".join(pending)
 
 
-def _read(name: str) -> Iterator[bytes]:
+#: Files a ZIP asks the kernel to read ahead of the one it sends (local storage).
+READ_AHEAD_FILES = 8
+
+
+class _ReadAhead:
+    """Ask the kernel to read the next stored files while the ZIP sends this one.
+
+    On local storage a ZIP reads its files one after the other, and a file not in the
+    page cache keeps the stream waiting on the disk for each one in turn. Before a
+    member is sent, ``posix_fadvise(WILLNEED)`` is given for the file
+    ``READ_AHEAD_FILES`` further on (the first ones at the start), so the disk works
+    while the ZIP sends: one ``open`` and ``close`` a file. Storages without local paths
+    (S3) and systems without ``posix_fadvise`` do nothing.
+    """
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+        self.enabled = hasattr(os, "posix_fadvise")
+
+    def before(self, number: int) -> None:
+        """Prefetch what member ``number`` (0-based) needs ahead of it."""
+        if not self.enabled:
+            return
+        first = READ_AHEAD_FILES if number else 0
+        for name in self.names[number + first : number + READ_AHEAD_FILES + 1]:
+            self._prefetch(name)
+
+    def _prefetch(self, name: str) -> None:
+        try:
+            path = default_storage.path(name)
+        except NotImplementedError:  # no local files (S3): nothing to hint
+            self.enabled = False
+            return
+        try:
+            descriptor = os.open(path, os.O_RDONLY)
+        except OSError:  # gone: reading it will tell
+            return
+        try:
+            os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_WILLNEED)
+        finally:
+            os.close(descriptor)
+
+
+def _read(name: str, ahead: _ReadAhead, number: int) -> Iterator[bytes]:
+    ahead.before(number)
     with default_storage.open(name, "rb") as stored:
         while chunk := stored.read(CHUNK_BYTES):
             yield chunk

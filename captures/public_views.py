@@ -30,6 +30,7 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from boothsite.media_storage import SignedFileSystemStorage
 from captures import archive, gallery
 from captures.access import (
     MediaDenial,
@@ -295,14 +296,20 @@ def _member_sees(request: HttpRequest, denied: MediaDenial, name: str) -> bool:
 def media(request: HttpRequest, name: str) -> HttpResponseBase:
     """Serve a locally stored file (local storage only; S3 serves signed URLs itself).
 
-    Keys are random, so a key is itself the capability. The files of a hidden capture
-    (its original, thumbnail and variants) answer the same 404 as a missing file until
-    it is shown again; so do an archived event's (except to a signed-in member of its
-    organiser, for the console); past the event's retention every file answers 410
-    (``captures.access.media_denied``: one query). The response never lets a browser
-    sniff a type or run the file.
+    The URL is ``/media/<expiry>.<signature>/<key>`` (``SignedFileSystemStorage.url``):
+    a missing, malformed, foreign or expired signature answers the same 404 as a missing
+    file, so a URL lives ``BOOTHSITE_MEDIA_URL_TTL`` seconds at most, as S3's do, and a
+    page that stops handing out URLs stops giving access to its files within that time.
+    Then the files of a hidden capture (its original, thumbnail and variants) answer 404
+    until it is shown again; so do an archived event's (except to a signed-in member of
+    its organiser, for the console); past the event's retention every file answers 410
+    (``captures.access.media_denied``: one query). The response is cached privately
+    until the URL expires, and never lets a browser sniff a type or run the file.
     """
-    if settings.BOOTHSITE_STORAGE != "local" or ".." in name.split("/"):
+    if settings.BOOTHSITE_STORAGE != "local":
+        raise Http404
+    name, max_age = _signed_key(name)
+    if ".." in name.split("/"):
         raise Http404
     denied = media_denied(name)
     if denied is not None and not _member_sees(request, denied, name):
@@ -322,9 +329,31 @@ def media(request: HttpRequest, name: str) -> HttpResponseBase:
         filename=download_filename(request, name),
     )
     response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=86400"
+    response["Cache-Control"] = f"private, max-age={max_age}"
     response["X-Robots-Tag"] = "noindex"
     return response
+
+
+#: How long a browser may keep a file served by a storage that does not sign its URLs.
+UNSIGNED_MAX_AGE = 86400
+
+
+def _signed_key(path: str) -> tuple[str, int]:
+    """Split ``<expiry>.<signature>/<key>`` into the key and the seconds the URL has left.
+
+    With a storage that does not sign (a plain FileSystemStorage configured by hand),
+    ``path`` is the key itself and may be cached a day.
+
+    :raises Http404: when the signature is missing, malformed, not this key's or expired.
+    """
+    storage: Any = default_storage
+    if not isinstance(storage, SignedFileSystemStorage):
+        return path, UNSIGNED_MAX_AGE
+    token, _, name = path.partition("/")
+    left = storage.verify(token, name) if name else None
+    if left is None:
+        raise Http404
+    return name, left
 
 
 @require_GET

@@ -37,6 +37,7 @@ from captures.exceptions import (
     StorageUnavailable,
 )
 from captures.models import BoothSession, Capture, CaptureVariant, RenderStatus, Strip
+from events import webhooks
 from events.models import Booth, Event
 
 logger = logging.getLogger(__name__)
@@ -211,6 +212,7 @@ def render_variants(capture: Capture) -> list[CaptureVariant]:
     )
     capture.render_status = RenderStatus.READY
     live.announce_capture_ready(capture)
+    webhooks.capture_ready(capture)
     return [variant for variant in created if variant.pk]
 
 
@@ -254,6 +256,7 @@ def finish_session(session: BoothSession, layouts: Sequence[str] = ()) -> BoothS
             locked.status = BoothSession.Status.FINISHED
             locked.finished_at = timezone.now()
             locked.save(update_fields=["status", "finished_at"])
+            webhooks.session_finished(locked)
         strip_filter = locked.event.strip_filter
         if strip_filter not in imaging.FILTERS:
             strip_filter = ""
@@ -347,6 +350,8 @@ def _store_strip(strip: Strip, originals: Sequence[Image.Image], logo: Image.Ima
         if not updated:
             staged.discard()
     strip.refresh_from_db()
+    if updated:
+        webhooks.strip_ready(strip)
     return strip
 
 

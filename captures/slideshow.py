@@ -20,11 +20,19 @@ The page takes its snapshot from ``/g/<token>/live/feed.json`` once the socket i
 (and again after every reconnection, and every minute), so nothing announced between the
 snapshot and the join is lost. Everything else on the event's group (the booths'
 presence, smiles, the monitor's capture details) is dropped here.
+
+The socket also joins the gallery's group (``events.gallery_sockets.gallery_group``):
+when the link is rotated, revoked or its expiry changed, ``gallery.changed`` arrives
+there and the socket checks its link at once, closing with 4003 if it no longer opens
+the gallery. A link that expires is found when it expires (the timed check waits no
+longer than that).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import datetime as dt
 import logging
 import uuid
 from collections.abc import Mapping
@@ -34,13 +42,14 @@ from typing import Any, Literal, TypedDict
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.http import Http404, HttpRequest
+from django.utils import timezone
 
 from captures import live
 from captures.access import slideshow_captures, slideshow_strips
 from captures.consumers import CLOSE_LAYER_DOWN, ListeningConsumer, log_task_failure
 from captures.models import Capture, Strip
 from captures.public_views import PASSCODE_SESSION_KEY
-from events import guessing
+from events import gallery_sockets, guessing
 from events.access import access_event_by_gallery_token
 from events.exceptions import DomainError
 from events.models import Event
@@ -55,6 +64,17 @@ FEED_LIMIT = 200
 CLOSE_GALLERY_CLOSED = 4003
 #: An open slideshow checks that its gallery is still open this often, in s.
 RECHECK_SECONDS = 30.0
+
+
+def seconds_to_next_check(expires_at: dt.datetime | None, now: dt.datetime) -> float:
+    """Return the seconds to wait before the next timed check of a slideshow's link.
+
+    ``RECHECK_SECONDS``, or less when the link expires sooner (a hair after its expiry;
+    never negative). ``expires_at`` and ``now`` are aware datetimes.
+    """
+    if expires_at is None:
+        return RECHECK_SECONDS
+    return max(0.0, min(RECHECK_SECONDS, (expires_at - now).total_seconds() + 0.05))
 
 
 class Slide(TypedDict):
@@ -218,8 +238,9 @@ class SlideshowConsumer(ListeningConsumer):
     code    meaning (the page's reaction)
     ======  ==============================================================================
     4000    a text message other than ``{"type": "ping"}``, or a binary one (reconnects)
-    4003    the gallery is no longer open to this link, found every ``RECHECK_SECONDS``
-            (the page asks the feed why, says so and stops)
+    4003    the gallery is no longer open to this link: at once when the link is
+            rotated or revoked (``gallery.changed``), at its expiry, else found every
+            ``RECHECK_SECONDS`` (the page asks the feed why, says so and stops)
     4013    the live channel (Redis) is unavailable (reconnects after a pause)
     ======  ==============================================================================
     """
@@ -230,7 +251,9 @@ class SlideshowConsumer(ListeningConsumer):
         super().__init__(*args, **kwargs)
         self.joined = False
         self.group = ""
+        self.gallery_group = ""
         self.checking: asyncio.Task[None] | None = None
+        self.check_now = asyncio.Event()
 
     async def connect(self) -> None:
         event = await database_sync_to_async(handshake_gallery)(self.scope)
@@ -239,7 +262,11 @@ class SlideshowConsumer(ListeningConsumer):
             return
         self.event = event
         self.group = live.event_group(event)
+        self.gallery_group = gallery_sockets.gallery_group(event)
         self.joined = not self.layer_lost and await self._join(self.group)
+        if self.joined and not await self._join(self.gallery_group):
+            await self._leave(self.group)
+            self.joined = False
         await self.accept()
         self.accepted = True
         if not self.joined:
@@ -254,6 +281,7 @@ class SlideshowConsumer(ListeningConsumer):
             self.checking.cancel()
         if self.joined:
             await self._leave(self.group)
+            await self._leave(self.gallery_group)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Turn the group's capture and strip news into slides; drop everything else.
@@ -277,6 +305,8 @@ class SlideshowConsumer(ListeningConsumer):
             wanted = strips if isinstance(strips, list) else []
             for slide in await database_sync_to_async(strip_slides)(self.event, wanted):
                 await self._send({"type": "slide", "slide": slide})
+        elif kind == gallery_sockets.GALLERY_CHANGED:
+            self.check_now.set()
         elif kind == "capture.hidden":
             strips = message.get("strips")
             ids = [message.get("capture"), *(strips if isinstance(strips, list) else [])]
@@ -287,13 +317,18 @@ class SlideshowConsumer(ListeningConsumer):
     async def _recheck(self) -> None:
         """Close with 4003 once the gallery no longer opens to this link and session.
 
-        A database error keeps the slideshow open (logged); the next check tries again.
+        Checks every ``RECHECK_SECONDS``, at the link's expiry, and at once on
+        ``gallery.changed``. A database error keeps the slideshow open (logged); the
+        next check tries again.
         """
         session = self.scope.get("session")
         session_key = getattr(session, "session_key", None)
         token = str(self.scope["url_route"]["kwargs"]["gallery_token"])
         while not self.closing:
-            await asyncio.sleep(RECHECK_SECONDS)
+            wait = seconds_to_next_check(self.event.gallery_expires_at, timezone.now())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.check_now.wait(), wait)
+            self.check_now.clear()
             try:
                 event = await database_sync_to_async(open_gallery)(token, session_key)
             except Exception as error:
@@ -302,3 +337,4 @@ class SlideshowConsumer(ListeningConsumer):
             if event is None or event.pk != self.event.pk:
                 await self._close(CLOSE_GALLERY_CLOSED)
                 return
+            self.event = event  # a new expiry is waited for from now on

@@ -14,6 +14,7 @@ from django.urls import register_converter
 RESERVED_CONSOLE_WORDS = frozenset(
     {
         "account",
+        "api-tokens",
         "booths",
         "events",
         "members",

@@ -18,8 +18,11 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponseBase
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from redis.exceptions import RedisError
-from rest_framework import authentication, exceptions, permissions
+from rest_framework import authentication, exceptions, permissions, serializers
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -215,3 +218,88 @@ class BoothAPIView(APIView):
         """The authenticated booth (``IsBooth`` has already run)."""
         assert isinstance(self.request.auth, Booth)  # noqa: S101  (IsBooth ran)
         return self.request.auth
+
+
+class BoothTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    """Describe ``BoothTokenAuthentication`` in the OpenAPI schema as ``boothToken``."""
+
+    target_class = BoothTokenAuthentication
+    name = "boothToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "A paired booth's token: `Authorization: Booth bth_…` "
+            "(from `POST /api/v1/booth/pair/`; shown once).",
+        }
+
+
+# -- schema pieces every booth operation shares ------------------------------------------
+
+
+class ErrorSerializer(serializers.Serializer[Any]):
+    """An API error: ``{"detail": "…"}``, with ``code`` for domain errors (409, 429, 503)."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField(required=False)
+
+
+#: Why each error status answers, for the booth API's operations.
+ERROR_DESCRIPTIONS: dict[int, str] = {
+    400: 'Invalid input: field errors (`{"field": ["message"]}`) or a body that is '
+    'not a JSON object (`{"detail": …}`).',
+    401: "Missing, malformed, unknown or revoked booth token.",
+    403: "Authenticated, but not as a booth.",
+    404: "No such session for this booth (another booth's or organiser's looks the same).",
+    409: "The event is archived, the session is finished, or there is nothing to share.",
+    413: "Request body or photo too large.",
+    415: "Unsupported Content-Type.",
+    422: "This Idempotency-Key was already used with a different request.",
+    429: "Too many requests (`Retry-After` when known).",
+    503: "A dependency is down for a moment (`Retry-After`); nothing was stored.",
+}
+
+ERROR_EXAMPLES: dict[int, Any] = {
+    400: {"image": ["No image was sent."]},
+    401: {"detail": "Invalid booth token."},
+    403: {"detail": "You do not have permission to perform this action."},
+    404: {"detail": "No BoothSession matches the given query."},
+    409: {"detail": "This session is finished.", "code": "session_finished"},
+    413: {"detail": "This photo is too large."},
+    415: {"detail": 'Unsupported media type "text/plain" in request.'},
+    422: {"detail": "This Idempotency-Key was used for another request.", "code": "x"},
+    429: {"detail": "Request was throttled. Expected available in 30 seconds."},
+    503: {"detail": "Pairing is unavailable for a moment; try again in a minute."},
+}
+
+
+def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
+    """Return the schema's error responses ``{status: OpenApiResponse}`` for ``codes``.
+
+    400 is a free-form object (field errors or ``detail``); every other status is an
+    ``ErrorSerializer``. Each has its description and an example.
+    """
+    responses: dict[int, OpenApiResponse] = {}
+    for code in codes:
+        body: Any = OpenApiTypes.OBJECT if code == 400 else ErrorSerializer
+        responses[code] = OpenApiResponse(
+            response=body,
+            description=ERROR_DESCRIPTIONS[code],
+            examples=[
+                OpenApiExample(
+                    f"error {code}", value=ERROR_EXAMPLES[code], response_only=True,
+                    status_codes=[str(code)],
+                )
+            ],
+        )  # fmt: skip
+    return responses
+
+
+#: The errors every authenticated booth operation can answer.
+BOOTH_ERRORS = (401, 403, 429)
+#: The errors of every POST: its body is parsed before the view runs.
+BODY_ERRORS = (400, 413, 415)
+#: The errors ``Idempotency-Key`` adds: malformed (400), in use (409), reused (422).
+IDEMPOTENCY_ERRORS = (400, 409, 422)

@@ -681,3 +681,129 @@ class RetiredLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} retired ({self.reason})"
+
+
+class ApiTokenQuerySet(OrganiserScopedQuerySet["ApiToken"]):
+    def usable(self) -> Self:
+        """Tokens not revoked."""
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiToken(models.Model):
+    """An organiser API token (``bsk_…``), created by an owner, shown once (issue 15.1).
+
+    Only its 8-character lookup prefix and its SHA-256 are stored (``tokens``). It acts
+    for ``user`` in ``organiser`` with ``role`` at most: a request made with it has the
+    lower of ``role`` and the user's current membership role, and none once the user
+    has left the team. ``last_used_at`` is written at most once a minute.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organiser = models.ForeignKey(Organiser, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, help_text="What the token is for, e.g. “CRM sync”.")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MANAGER)
+    token_prefix = models.CharField(max_length=8, db_index=True, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.token_prefix}…)"
+
+
+class WebhookEndpointQuerySet(OrganiserScopedQuerySet["WebhookEndpoint"]):
+    def enabled(self) -> Self:
+        """Endpoints not disabled."""
+        return self.filter(disabled_at__isnull=True)
+
+
+class WebhookEndpoint(models.Model):
+    """A URL an organiser registered to receive signed webhook deliveries (issue 15.3).
+
+    ``event_types`` lists the types it receives (``capture.ready``, ``session.finished``,
+    ``strip.ready``, ``sms.status``). ``secret`` is the Standard Webhooks signing secret
+    (``whsec_`` + base64), kept in clear because signing needs it. After repeated
+    failures the endpoint is disabled (``disabled_at``, ``disabled_reason``) and its
+    owners are emailed; ``consecutive_failures`` counts failed deliveries since the last
+    success.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organiser = models.ForeignKey(Organiser, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField(max_length=2000)
+    description = models.CharField(max_length=200, blank=True)
+    event_types = models.JSONField(default=list)
+    secret = models.CharField(max_length=100, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=now, editable=False)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=200, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+
+    objects = WebhookEndpointQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookDeliveryQuerySet(OrganiserScopedQuerySet["WebhookDelivery"]):
+    pass
+
+
+class WebhookDelivery(models.Model):
+    """One message to one endpoint, and its latest attempt (issue 15.3).
+
+    ``message_id`` is the Standard Webhooks ``webhook-id`` (``msg_…``), the same on
+    every retry so that receivers can deduplicate. ``payload`` is the JSON body sent.
+    ``attempts`` counts the tries; ``response_status`` and ``response_ms`` are the last
+    try's (null when no response came, then ``error`` says why, without secrets).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed, will retry"
+        GAVE_UP = "gave_up", "Gave up"
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    organiser = models.ForeignKey(Organiser, on_delete=models.CASCADE, related_name="+")
+    message_id = models.CharField(max_length=64, unique=True, editable=False)
+    event_type = models.CharField(max_length=40)
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_ms = models.PositiveIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=now, editable=False)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    objects = WebhookDeliveryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["endpoint", "-created_at"], name="webhook_delivery_endpoint"),
+            models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.message_id}"

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from events import booth_sockets, tokens
+from events import booth_sockets, gallery_sockets, tokens
 from events.access import gallery_link_state
 from events.converters import RESERVED_CONSOLE_WORDS
 from events.exceptions import InvitationGone, LastOwner, PairingFailed
@@ -83,7 +83,8 @@ def rotate_gallery_token(event: Event) -> str:
 
     The old link answers 410 from then on: its SHA-256 is kept as a ``RetiredLink``
     (reason "rotated", or "revoked"/"expired" when it had already ended). The new link
-    clears a revocation and an expiry already past (a future expiry stays).
+    clears a revocation and an expiry already past (a future expiry stays). Open
+    slideshows of the old link close after the commit (``gallery_sockets``).
     """
     now = timezone.now()
     with transaction.atomic():
@@ -102,17 +103,20 @@ def rotate_gallery_token(event: Event) -> str:
         else:
             event.gallery_expires_at = locked.gallery_expires_at
         event.save(update_fields=["gallery_token", "gallery_revoked_at", "gallery_expires_at"])
+        gallery_sockets.announce_gallery_changed(event)
     return event.gallery_token
 
 
 def revoke_gallery_link(event: Event) -> Event:
     """Close the event's gallery link now: it answers 410 until ``rotate_gallery_token``.
 
-    Revoking a revoked link changes nothing (the first time is kept).
+    Revoking a revoked link changes nothing (the first time is kept). Open slideshows
+    close after the commit (``gallery_sockets``).
     """
     if event.gallery_revoked_at is None:
         event.gallery_revoked_at = timezone.now()
         event.save(update_fields=["gallery_revoked_at"])
+        gallery_sockets.announce_gallery_changed(event)
     return event
 
 
@@ -124,6 +128,7 @@ def set_gallery_expiry(event: Event, expires_at: dt.datetime | None) -> Event:
 
     Raises ValidationError on ``gallery_expires_at`` for a time not in the future,
     unless it is the one already set (saving other settings keeps a past expiry).
+    Open slideshows learn the new expiry after the commit (``gallery_sockets``).
     """
     if expires_at == event.gallery_expires_at:
         return event
@@ -131,6 +136,7 @@ def set_gallery_expiry(event: Event, expires_at: dt.datetime | None) -> Event:
         raise ValidationError({"gallery_expires_at": GALLERY_EXPIRY_PAST_MESSAGE})
     event.gallery_expires_at = expires_at
     event.save(update_fields=["gallery_expires_at"])
+    gallery_sockets.announce_gallery_changed(event)
     return event
 
 
@@ -742,3 +748,20 @@ def remove_member(membership: Membership) -> None:
         if owners == {membership.pk}:
             raise LastOwner(LAST_OWNER_MESSAGE)
         Membership.objects.filter(pk=membership.pk).delete()
+
+
+def rename_booth(booth: Booth, name: str) -> Booth:
+    """Rename ``booth`` to ``name`` (stripped); return the booth, saved.
+
+    The model's checks run (``full_clean``): a blank or too long name raises
+    ValidationError and leaves the booth unchanged, in memory and in the database.
+    Only the ``name`` column is written.
+    """
+    before, booth.name = booth.name, name.strip()
+    try:
+        booth.full_clean()
+    except ValidationError:
+        booth.name = before
+        raise
+    booth.save(update_fields=["name"])
+    return booth

@@ -92,3 +92,17 @@ def read_socket_ticket(ticket: str) -> SocketTicket | None:
         return SocketTicket(booth_id=uuid.UUID(value[0]), generation=value[1])
     except ValueError:
         return None
+
+
+API_TOKEN_PREFIX = "bsk_"  # noqa: S105  (a type prefix, not a secret)
+
+
+def new_api_token() -> tuple[str, str, str]:
+    """Return ``(token, lookup_prefix, token_hash)`` for a new organiser API token.
+
+    The token is ``bsk_`` followed by 43 URL-safe characters (32 random bytes). Only
+    its first 8 random characters (the lookup prefix) and its hash are stored.
+    """
+    random_part = secrets.token_urlsafe(32)
+    token = f"{API_TOKEN_PREFIX}{random_part}"
+    return token, random_part[:8], hash_secret(token)

@@ -13,7 +13,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 import events.converters  # noqa: F401  (registers the <event:…> converter)
-from events import views
+from events import token_views, views, webhook_views
 
 app_name = "events"
 
@@ -37,6 +37,10 @@ urlpatterns = [
         views.team_invitation,
         name="team-invitation",
     ),
+    path(ORGANISER + "api-tokens/", token_views.api_tokens_page, name="api-tokens"),
+    path(ORGANISER + "api-tokens/<str:token_id>/", token_views.api_token_revoke, name="api-token"),
+    path(ORGANISER + "webhooks/", webhook_views.webhooks_page, name="webhooks"),
+    path(ORGANISER + "webhooks/<str:webhook_id>/", webhook_views.webhook_page, name="webhook"),
     path(ORGANISER + "<event:event_slug>/", views.event_detail, name="event-detail"),
     path("", views.home, name="home"),
 ]

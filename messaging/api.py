@@ -7,9 +7,10 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import RequestDataTooBig
-from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest
 from django.utils.cache import patch_vary_headers
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import authentication, exceptions, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -19,8 +20,18 @@ from rest_framework.views import APIView
 from boothsite.parsers import JSONObjectParser
 from captures import imaging
 from captures.access import access_session_for_booth
+from captures.api import IDEMPOTENCY_KEY, SESSION_ID
+from captures.serializers import EXAMPLE_DATA_URL, ImageField
 from events.access import access_booth_by_token
-from events.drf import BoothAPIView, BoothRateThrottle, IsBooth
+from events.drf import (
+    BODY_ERRORS,
+    BOOTH_ERRORS,
+    IDEMPOTENCY_ERRORS,
+    BoothAPIView,
+    BoothRateThrottle,
+    IsBooth,
+    error_responses,
+)
 from events.models import Booth
 from messaging import emails, services
 from messaging.phones import InvalidPhone
@@ -37,6 +48,22 @@ class ShareSmsSerializer(serializers.Serializer[Any]):
     )
 
 
+class QueuedSerializer(serializers.Serializer[Any]):
+    """A queued SMS or email (schema only): its id and status."""
+
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+
+
+SHARE_ERRORS = error_responses(*BODY_ERRORS, *BOOTH_ERRORS, *IDEMPOTENCY_ERRORS, 404, 409, 429, 503)
+QUEUED_EXAMPLE = OpenApiExample(
+    "queued",
+    response_only=True,
+    status_codes=["202"],
+    value={"id": "3e2d1c0b-9a8f-4e7d-6c5b-4a3f2e1d0c9b", "status": "queued"},
+)
+
+
 class ShareSmsView(BoothAPIView):
     """``POST {"phone": "+447400123456"}`` → 202; the SMS is sent in the background.
 
@@ -46,6 +73,18 @@ class ShareSmsView(BoothAPIView):
 
     idempotent = True
 
+    @extend_schema(
+        operation_id="booth_share_sms",
+        summary="Text the guest the session's link",
+        tags=["booth"],
+        parameters=[SESSION_ID, IDEMPOTENCY_KEY],
+        request=ShareSmsSerializer,
+        responses={202: QueuedSerializer, **SHARE_ERRORS},
+        examples=[
+            OpenApiExample("a mobile number", request_only=True, value={"phone": "+447400123456"}),
+            QUEUED_EXAMPLE,
+        ],
+    )
     def post(self, request: Request, session_id: str) -> Response:
         session = access_session_for_booth(self.booth, session_id)
         serializer = ShareSmsSerializer(data=request.data)
@@ -82,6 +121,18 @@ class ShareEmailView(BoothAPIView):
 
     idempotent = True
 
+    @extend_schema(
+        operation_id="booth_share_email",
+        summary="Email the guest the session's link",
+        tags=["booth"],
+        parameters=[SESSION_ID, IDEMPOTENCY_KEY],
+        request=ShareEmailSerializer,
+        responses={202: QueuedSerializer, **SHARE_ERRORS},
+        examples=[
+            OpenApiExample("an address", request_only=True, value={"email": "ann@example.com"}),
+            QUEUED_EXAMPLE,
+        ],
+    )
     def post(self, request: Request, session_id: str) -> Response:
         session = access_session_for_booth(self.booth, session_id)
         serializer = ShareEmailSerializer(data=request.data)
@@ -109,6 +160,45 @@ UNSUPPORTED_MESSAGE = (
 NO_PHONE_MESSAGE = "Enter a mobile number with its country code, e.g. 447400123456."
 NO_IMAGE_MESSAGE = "No image was sent."
 SENT_MESSAGE = "Your photo is on its way by SMS."
+
+
+class SeedTextField(serializers.CharField):
+    """A CharField that takes only text: a JSON number or list is invalid, not converted."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
+class CompatSendMmsSerializer(serializers.Serializer[Any]):
+    """The seed's ``{"phone", "image"}``, checked in that order of messages: image first.
+
+    ``image`` is a data URL or a file part (``captures.serializers.ImageField``: a file
+    over the cap raises ``InvalidImage``, a 413); ``phone`` is any non-blank text,
+    checked as a number by ``messaging.phones`` when the SMS is queued.
+    """
+
+    image = ImageField(
+        error_messages={"required": NO_IMAGE_MESSAGE, "null": NO_IMAGE_MESSAGE,
+                        "invalid": NO_IMAGE_MESSAGE},
+    )  # fmt: skip
+    phone = SeedTextField(
+        trim_whitespace=False,
+        error_messages=dict.fromkeys(("required", "null", "blank", "invalid"), NO_PHONE_MESSAGE),
+    )
+
+    def validate_phone(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError(NO_PHONE_MESSAGE)
+        return value
+
+
+class SeedAnswerSerializer(serializers.Serializer[Any]):
+    """The seed's answer (schema only): ``{"status": "success" | "error", "message"}``."""
+
+    status = serializers.ChoiceField(choices=["success", "error"])
+    message = serializers.CharField()
 
 
 class PathTokenAuthentication(authentication.BaseAuthentication):
@@ -164,6 +254,53 @@ class CompatSendMmsView(APIView):
         """Answer a CORS preflight: 204; ``finalize_response`` adds the CORS headers."""
         return Response(status=status.HTTP_204_NO_CONTENT, headers={"Allow": "POST, OPTIONS"})
 
+    @extend_schema(
+        operation_id="compat_send_mms",
+        summary="The seed front end's send-mms: store the photo, text the guest its link",
+        tags=["compat"],
+        auth=[],
+        parameters=[
+            OpenApiParameter(
+                "booth_token",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                description="The booth's token (bth_…): the seed's browser code sends no "
+                "header. An unknown or revoked one is a 401.",
+            )
+        ],
+        request={
+            "application/json": CompatSendMmsSerializer,
+            "application/x-www-form-urlencoded": CompatSendMmsSerializer,
+            "multipart/form-data": CompatSendMmsSerializer,
+        },
+        responses={
+            code: OpenApiResponse(SeedAnswerSerializer, description=text)
+            for code, text in [
+                (202, "Stored; the SMS is on its way."),
+                (400, "No image, no phone, or a photo or number refused."),
+                (401, "Unknown or revoked booth token."),
+                (409, "The booth has no event, or the event is archived."),
+                (413, "Request body or photo too large."),
+                (415, "Unsupported Content-Type."),
+                (429, "Over a sending cap (Retry-After)."),
+                (503, "SMS or storage down for a moment (Retry-After)."),
+            ]
+        },
+        examples=[
+            OpenApiExample(
+                "the seed's body",
+                request_only=True,
+                media_type="application/json",
+                value={"phone": "447400123456", "image": EXAMPLE_DATA_URL},
+            ),
+            OpenApiExample(
+                "sent",
+                response_only=True,
+                status_codes=["202"],
+                value={"status": "success", "message": SENT_MESSAGE},
+            ),
+        ],
+    )
     def post(self, request: Request, booth_token: str) -> Response:
         booth = self.compat_booth
         assert booth is not None  # noqa: S101  (PathTokenAuthentication and IsBooth ran)
@@ -171,20 +308,10 @@ class CompatSendMmsView(APIView):
         if declared.isdigit() and int(declared) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
             # Before parsing: Django caps a multipart body's fields, not its file parts.
             raise RequestDataTooBig(imaging.TOO_LARGE_MESSAGE)
-        data = request.data
-        phone, image = data.get("phone"), data.get("image")
-        payload: bytes | str
-        if isinstance(image, UploadedFile):
-            if image.size is not None and image.size > imaging.MAX_UPLOAD_BYTES:
-                raise imaging.InvalidImage("too_large")
-            payload = image.read()
-        elif isinstance(image, str) and image:
-            payload = image
-        else:
-            return seed_error(NO_IMAGE_MESSAGE, status.HTTP_400_BAD_REQUEST)
-        if not isinstance(phone, str) or not phone.strip():
-            return seed_error(NO_PHONE_MESSAGE, status.HTTP_400_BAD_REQUEST)
-        services.run_booth_session(booth, [payload], phone=phone)
+        body = CompatSendMmsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)  # field errors: handle_exception's seed shape
+        fields = body.validated_data
+        services.run_booth_session(booth, [fields["image"]], phone=fields["phone"])
         return Response(
             {"status": "success", "message": SENT_MESSAGE}, status=status.HTTP_202_ACCEPTED
         )

@@ -238,12 +238,13 @@ class EmailMessageQuerySet(EventScopedQuerySet["EmailMessage"]):
 class EmailMessage(models.Model):
     """One email to a guest with their session's link and strip (issue 14.5).
 
-    Statuses: queued → sending → sent | failed. That is all Django's email backend can
-    tell: "sent" means the mail server (or the email service) took it, not that it
-    reached the inbox. ``to`` is the guest's address, lower-cased domain, and is
-    personal data: masked wherever shown, never in a URL, a file name or a log line;
-    ``to_hash`` (keyed) counts the per-address cap and finds it for an erase, also
-    after ``to`` is blanked (``erased_at``).
+    Statuses: queued → sending → sent | failed, or unknown when the worker died
+    mid-send and the mail server may or may not have taken it (never sent again). That
+    is all Django's email backend can tell: "sent" means the mail server (or the email
+    service) took it, not that it reached the inbox. ``to`` is the guest's address,
+    lower-cased domain, and is personal data: masked wherever shown, never in a URL, a
+    file name or a log line; ``to_hash`` (keyed) counts the per-address cap and finds it
+    for an erase, also after ``to`` is blanked (``erased_at``).
     """
 
     class Status(models.TextChoices):
@@ -251,6 +252,7 @@ class EmailMessage(models.Model):
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        UNKNOWN = "unknown", "Unknown"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organiser = models.ForeignKey(Organiser, on_delete=models.CASCADE, related_name="emails")
@@ -267,6 +269,13 @@ class EmailMessage(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     error_text = models.CharField(max_length=255, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # As for SMS (issue 11.2): the queued row is the record that a send is due; times
+    # its send task was queued (the request, then the sweeper) and when it is due.
+    enqueue_attempts = models.PositiveSmallIntegerField(default=0)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    # When the last send began (queued → sending): a row sending for longer than
+    # ``services.STALE_SENDING`` lost its worker.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True)
     erased_at = models.DateTimeField(null=True, blank=True)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from email.mime.image import MIMEImage
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -35,7 +35,7 @@ from boothsite.celery import enqueue_on_commit
 from captures import services as capture_services
 from captures.models import BoothSession, Capture, RenderStatus, Strip
 from captures.storage import delete_quietly
-from events import tokens
+from events import tokens, webhooks
 from events.access import retention_cutoff
 from events.exceptions import DomainError
 from events.models import Booth, Event, Membership, Organiser
@@ -195,9 +195,7 @@ def queue_share_sms(booth: Booth, session: BoothSession, phone: object) -> SmsMe
                 enqueue_attempts=1,
                 enqueued_at=now,
             )
-            enqueue_on_commit(
-                "messaging.tasks.send_sms_message", sms.pk, on_unsent=_unqueued_sms(sms.pk)
-            )
+            _enqueue_send(SmsMessage, sms.pk)
             return sms
     if refusal is not None:
         raise refusal.error
@@ -212,14 +210,35 @@ def _check_not_archived(event: Event) -> None:
         raise SmsUnavailable(ARCHIVED_MESSAGE)
 
 
-def _unqueued_sms(sms_id: int) -> Callable[[], int]:
-    """Return a hook that marks a queued message as never queued (for the next sweep)."""
+#: An outgoing message row: both kinds share the queued status and its enqueue record.
+Outgoing = TypeVar("Outgoing", SmsMessage, EmailMessage)
+
+#: The Celery task that sends each kind of message (one argument: the row's pk).
+SEND_TASKS: dict[type[SmsMessage] | type[EmailMessage], str] = {
+    SmsMessage: "messaging.tasks.send_sms_message",
+    EmailMessage: "messaging.tasks.send_email_message",
+}
+
+
+def _unqueued(model: type[Outgoing], pk: int) -> Callable[[], int]:
+    """Return a hook that marks a queued row of ``model`` never queued (for the next sweep)."""
 
     def mark() -> int:
-        queued = SmsMessage.objects.filter(pk=sms_id, status=SmsMessage.Status.QUEUED)
-        return queued.update(enqueued_at=None)
+        return model.objects.filter(pk=pk, status="queued").update(enqueued_at=None)
 
     return mark
+
+
+def _enqueue_send(model: type[Outgoing], pk: int) -> None:
+    """Queue the send task of one row after the commit; a publish that fails unmarks it."""
+    enqueue_on_commit(SEND_TASKS[model], pk, on_unsent=_unqueued(model, pk))
+
+
+def _queue_again(model: type[Outgoing], ids: list[int], now: dt.datetime) -> None:
+    """Give rows a fresh count of queueings (1, due ``now``) and queue their send tasks."""
+    model.objects.filter(pk__in=ids).update(enqueue_attempts=1, enqueued_at=now)
+    for pk in ids:
+        _enqueue_send(model, pk)
 
 
 def precheck_share(booth: Booth, event: Event, phone: object) -> str:
@@ -527,25 +546,30 @@ def _send_own_account_alert(pause: SendingPause, organiser_id: int, sent_key: st
 def lift_pause(pause: SendingPause) -> int:
     """Lift a pause and queue again the messages it held back; return how many.
 
-    Those of its event, of its organiser (a pause of the organiser's own account) or
-    every queued message (the platform's account). Each starts a fresh count of
-    queueings (``enqueue_attempts`` 1, due now); the send task checks for pauses again.
+    SMS: those of its event, of its organiser (a pause of the organiser's own account)
+    or every queued SMS (the platform's account). Emails: those of its event, for an
+    event's pause only; account pauses concern the SMS provider and never hold emails.
+    Each starts a fresh count of queueings (``enqueue_attempts`` 1, due now); the send
+    tasks check for pauses again.
     """
     now = timezone.now()
     with transaction.atomic():
         SendingPause.objects.filter(pk=pause.pk).update(lifted_at=now)
         waiting = SmsMessage.objects.filter(status=SmsMessage.Status.QUEUED)
+        held_emails: list[int] = []
         if pause.event_id:
             waiting = waiting.filter(event_id=pause.event_id)
+            held_emails = list(
+                EmailMessage.objects.filter(
+                    event_id=pause.event_id, status=EmailMessage.Status.QUEUED
+                ).values_list("pk", flat=True)
+            )
         elif pause.organiser_id:
             waiting = waiting.filter(organiser_id=pause.organiser_id)
         ids = list(waiting.values_list("pk", flat=True))
-        SmsMessage.objects.filter(pk__in=ids).update(enqueue_attempts=1, enqueued_at=now)
-        for sms_id in ids:
-            enqueue_on_commit(
-                "messaging.tasks.send_sms_message", sms_id, on_unsent=_unqueued_sms(sms_id)
-            )
-    return len(ids)
+        _queue_again(SmsMessage, ids, now)
+        _queue_again(EmailMessage, held_emails, now)
+    return len(ids) + len(held_emails)
 
 
 def callback_url(sms: SmsMessage) -> str:
@@ -592,6 +616,7 @@ def send_sms_message(sms: SmsMessage) -> SmsMessage:
     )
     _record_result(sms, result)
     sms.refresh_from_db()
+    webhooks.sms_status(sms)
     logger.info("SMS %s is %s (%s).", sms.public_id, sms.status, result.gateway)
     if result.outcome in {"retry", "retry_bounded"}:
         attempts = BOUNDED_ATTEMPTS if result.outcome == "retry_bounded" else MAX_ATTEMPTS
@@ -656,14 +681,14 @@ def fail_after_last_attempt(sms: SmsMessage) -> None:
     )
 
 
-def note_retry(sms: SmsMessage, countdown: float) -> None:
-    """Record that the send task will run again in ``countdown`` seconds.
+def note_retry(message: SmsMessage | EmailMessage, countdown: float) -> None:
+    """Record that the send task of an SMS or email will run again in ``countdown`` s.
 
     ``enqueued_at`` is then the retry's due time, so the sweeper leaves the message to
     its own retry and steps in only if that retry is lost as well.
     """
     due = timezone.now() + dt.timedelta(seconds=countdown)
-    SmsMessage.objects.filter(pk=sms.pk).update(enqueued_at=due)
+    type(message).objects.filter(pk=message.pk).update(enqueued_at=due)
 
 
 #: The ``error_code`` of a message the sweeper gave up on (queued its allowed number of
@@ -703,47 +728,113 @@ def sweep_queued_sms(now: dt.datetime | None = None) -> SmsSweep:
     if active.filter(event__isnull=True, organiser__isnull=True).exists():
         queued = queued.filter(organiser_id__in=own_accounts)  # the platform's is paused
     paused_own = active.filter(event__isnull=True, organiser_id__in=own_accounts)
+    queued = queued.exclude(
+        event_id__in=active.filter(event__isnull=False).values("event_id")
+    ).exclude(organiser_id__in=paused_own.values("organiser_id"))
+    return _sweep_due(
+        queued,
+        now,
+        limit=settings.BOOTHSITE_SMS_MAX_ENQUEUES,
+        given_up_fields={
+            "status": SmsMessage.Status.FAILED,
+            "final_at": now,
+            "error_code": NOT_SENT,
+            "error_text": "Never reached the SMS provider: the task queue was unavailable.",
+        },
+    )
+
+
+def _sweep_due(
+    queued: QuerySet[Outgoing],
+    now: dt.datetime,
+    *,
+    limit: int,
+    given_up_fields: dict[str, object],
+) -> SmsSweep:
+    """Queue again the due rows of ``queued`` (queued, not paused); give up on the rest.
+
+    Due: never queued (``enqueued_at`` empty) or queued (or its retry due) more than
+    ``BOOTHSITE_SWEEP_AFTER_SECONDS`` before ``now``. A due row with fewer than
+    ``limit`` queueings gets one more and its send task after the commit; one without
+    gets ``given_up_fields`` (if still queued). Rows are claimed with ``SELECT … FOR
+    UPDATE SKIP LOCKED``, at most ``SMS_SWEEP_BATCH`` per run.
+    """
+    model = queued.model
     cutoff = now - dt.timedelta(seconds=settings.BOOTHSITE_SWEEP_AFTER_SECONDS)
-    limit = settings.BOOTHSITE_SMS_MAX_ENQUEUES
     with transaction.atomic():
         due = list(
             queued.select_for_update(skip_locked=True)
             .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=cutoff))
-            .exclude(event_id__in=active.filter(event__isnull=False).values("event_id"))
-            .exclude(organiser_id__in=paused_own.values("organiser_id"))
             .order_by("pk")
             .values_list("pk", "enqueue_attempts")[:SMS_SWEEP_BATCH]
         )
         again = [pk for pk, tries in due if tries < limit]
         out = [pk for pk, tries in due if tries >= limit]
-        SmsMessage.objects.filter(pk__in=again).update(
+        model.objects.filter(pk__in=again).update(
             enqueue_attempts=F("enqueue_attempts") + 1, enqueued_at=now
         )
-        given_up = SmsMessage.objects.filter(pk__in=out, status=SmsMessage.Status.QUEUED).update(
-            status=SmsMessage.Status.FAILED,
-            final_at=now,
-            error_code=NOT_SENT,
-            error_text="Never reached the SMS provider: the task queue was unavailable.",
-        )
-        for sms_id in again:
-            enqueue_on_commit(
-                "messaging.tasks.send_sms_message", sms_id, on_unsent=_unqueued_sms(sms_id)
-            )
+        given_up = model.objects.filter(pk__in=out, status="queued").update(**given_up_fields)
+        for pk in again:
+            _enqueue_send(model, pk)
     if again or given_up:
-        logger.info("SMS sweep: %d message(s) queued again, %d given up.", len(again), given_up)
+        logger.info(
+            "%s sweep: %d queued again, %d given up.",
+            model._meta.verbose_name,
+            len(again),
+            given_up,
+        )
     return SmsSweep(queued=len(again), given_up=given_up)
 
 
-def expire_stale_sending() -> int:
-    """Mark messages stuck in "sending" (their worker died mid-send) as unknown.
+#: Times the sweeper queues a share email's send task before it marks it failed.
+EMAIL_MAX_ENQUEUES = 5
 
-    They are never resent: the provider may have accepted them. A later delivery
-    receipt still settles them. Returns how many were marked.
+
+def sweep_queued_email(now: dt.datetime | None = None) -> SmsSweep:
+    """Queue again the share emails whose send task was lost; give up on those out of tries.
+
+    The same rule as ``sweep_queued_sms`` (due after ``BOOTHSITE_SWEEP_AFTER_SECONDS``,
+    or at once when the publish failed; ``SKIP LOCKED``; batches of ``SMS_SWEEP_BATCH``),
+    with ``EMAIL_MAX_ENQUEUES`` tries. Emails of an event whose sending is paused are
+    left queued (``lift_pause`` queues them); an account's pause (the SMS provider's)
+    never holds an email. One out of tries ends failed with a plain ``error_text``.
+    """
+    now = now or timezone.now()
+    paused_events = SendingPause.objects.active().filter(event__isnull=False)
+    queued = EmailMessage.objects.filter(status=EmailMessage.Status.QUEUED).exclude(
+        event_id__in=paused_events.values("event_id")
+    )
+    return _sweep_due(
+        queued,
+        now,
+        limit=EMAIL_MAX_ENQUEUES,
+        given_up_fields={
+            "status": EmailMessage.Status.FAILED,
+            "error_text": "Never reached the mail server: the task queue was unavailable.",
+        },
+    )
+
+
+def expire_stale_sending() -> int:
+    """Mark SMS and emails stuck in "sending" (their worker died mid-send) as unknown.
+
+    They are never sent again: the provider or the mail server may have taken them.
+    An SMS is stale ``STALE_SENDING`` after it was created (a later delivery receipt
+    still settles it); an email ``STALE_SENDING`` after its send began (``claimed_at``;
+    a row from before that record, by ``created_at``). Returns how many were marked.
     """
     cutoff = timezone.now() - STALE_SENDING
-    return SmsMessage.objects.filter(
-        status=SmsMessage.Status.SENDING, created_at__lt=cutoff
-    ).update(status=SmsMessage.Status.UNKNOWN, error_code="dropped")
+    sms = SmsMessage.objects.filter(status=SmsMessage.Status.SENDING, created_at__lt=cutoff).update(
+        status=SmsMessage.Status.UNKNOWN, error_code="dropped"
+    )
+    began = Q(claimed_at__lt=cutoff) | Q(claimed_at__isnull=True, created_at__lt=cutoff)
+    email = EmailMessage.objects.filter(began, status=EmailMessage.Status.SENDING).update(
+        status=EmailMessage.Status.UNKNOWN,
+        error_text="The send was interrupted: the mail server may or may not have it.",
+    )
+    if email:
+        logger.warning("%d email(s) stuck sending marked unknown.", email)
+    return sms + email
 
 
 RECEIPT_STATUSES = {
@@ -800,6 +891,8 @@ def apply_delivery_receipt(callback_token: str, params: dict[str, str]) -> SmsMe
             )
             new_status = RECEIPT_STATUSES.get(status)
             if new_status is not None:
+                if sms.status not in SmsMessage.FINAL_STATUSES:
+                    webhooks.sms_status(sms)  # on commit, with the status then
                 SmsMessage.objects.filter(pk=sms.pk).exclude(
                     status__in=SmsMessage.FINAL_STATUSES
                 ).update(status=new_status, final_at=timezone.now(), error_code=err_code)
@@ -1109,8 +1202,10 @@ def queue_share_email(booth: Booth, session: BoothSession, address: object) -> E
     (``BOOTHSITE_EMAIL_PER_EVENT_PER_DAY``) cap is reached. The caps are counted under
     a row lock on the organiser, as the SMS caps are (``first_cap_reached``).
 
-    The row is created queued, subject rendered; ``messaging.tasks.send_email_message``
-    is queued after the commit.
+    The row is created queued, subject rendered, with its first ``enqueue_attempts``
+    and ``enqueued_at``: that row is the record that a send is due.
+    ``messaging.tasks.send_email_message`` is queued after the commit; if the broker
+    cannot take it, ``sweep_queued_email`` queues it again.
     """
     event = session.event
     if event.archived_at is not None:
@@ -1138,8 +1233,10 @@ def queue_share_email(booth: Booth, session: BoothSession, address: object) -> E
                 to=to,
                 to_hash=to_hash,
                 subject=subject,
+                enqueue_attempts=1,
+                enqueued_at=now,
             )
-            enqueue_on_commit("messaging.tasks.send_email_message", message.pk)
+            _enqueue_send(EmailMessage, message.pk)
             return message
     raise refusal.error
 
@@ -1262,19 +1359,23 @@ def build_share_email(
 def send_email_message(message: EmailMessage, *, wait_for_strip: bool = True) -> EmailMessage:
     """Send a queued share email once and record the outcome; never logs the address.
 
-    Claims the row with a conditional UPDATE (queued → sending, ``attempts`` + 1), so a
-    task run twice sends once. Sent: ``sent``, ``sent_at``. The address refused (SMTP
-    550 to every recipient, an email service's invalid address): ``failed`` at once.
-    Any other backend error (a dead or refusing SMTP server, a timeout, an email service
-    down): back to ``queued`` with the error's class in ``error_text``, and
-    TransientEmailError is raised for the task to retry; the task marks it failed after
-    ``EMAIL_MAX_ATTEMPTS``. An erased address (empty) is failed without a send.
+    Does nothing while the event's sending is paused (the email stays queued until
+    ``lift_pause``). Claims the row with a conditional UPDATE (queued → sending,
+    ``attempts`` + 1, ``claimed_at``), so a task run twice sends once. Sent: ``sent``,
+    ``sent_at``. The address refused (SMTP 550 to every recipient, an email service's
+    invalid address): ``failed`` at once. Any other backend error (a dead or refusing
+    SMTP server, a timeout, an email service down): back to ``queued`` with the error's
+    class in ``error_text``, and TransientEmailError is raised for the task to retry;
+    the task marks it failed after ``EMAIL_MAX_ATTEMPTS``. An erased address (empty) is
+    failed without a send.
 
     :raises StripNotReady: before the claim, while the strip is still rendering
         (``build_share_email``; never without ``wait_for_strip``).
     :raises TransientEmailError: after a retryable failure (the row is queued again).
     """
     if message.status != EmailMessage.Status.QUEUED:
+        return message
+    if SendingPause.objects.active().filter(event_id=message.event_id).exists():
         return message
     if not message.to:
         EmailMessage.objects.filter(pk=message.pk, status=EmailMessage.Status.QUEUED).update(
@@ -1284,7 +1385,7 @@ def send_email_message(message: EmailMessage, *, wait_for_strip: bool = True) ->
         return message
     email = build_share_email(message, wait_for_strip=wait_for_strip)
     claimed = EmailMessage.objects.filter(pk=message.pk, status=EmailMessage.Status.QUEUED).update(
-        status=EmailMessage.Status.SENDING, attempts=F("attempts") + 1
+        status=EmailMessage.Status.SENDING, attempts=F("attempts") + 1, claimed_at=timezone.now()
     )
     if not claimed:
         message.refresh_from_db()

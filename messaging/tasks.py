@@ -51,7 +51,7 @@ def send_sms_message(self: Task[Any, Any], sms_id: int) -> None:
 
 @shared_task
 def expire_stale_sending() -> None:
-    """Mark messages stuck in "sending" as unknown (run every few minutes by beat)."""
+    """Mark SMS and emails stuck in "sending" as unknown (every few minutes, by beat)."""
     services.expire_stale_sending()
 
 
@@ -69,6 +69,16 @@ def sweep_queued_sms() -> None:
     bounded, and two sweeps at once queue each message once.
     """
     services.sweep_queued_sms()
+
+
+@shared_task
+def sweep_queued_email() -> None:
+    """Queue again queued share emails whose send task was lost (beat, every minute).
+
+    See ``services.sweep_queued_email``: emails of a paused event are left alone,
+    tries are bounded, and two sweeps at once queue each email once.
+    """
+    services.sweep_queued_email()
 
 
 @shared_task
@@ -107,7 +117,8 @@ def send_email_message(self: Task[Any, Any], email_id: int) -> None:
     """Send one queued share email; a no-op for one already sent, failed or gone.
 
     Waits (short retries) while the session's strip is still rendering, at most
-    ``services.STRIP_WAIT``. After a mail server or email service error the email is
+    ``services.STRIP_WAIT``; each wait and retry is noted (``services.note_retry``) so
+    the sweeper leaves the email to it. After a mail server or email service error the email is
     back in the queue and the task retries with backoff and jitter, up to
     ``services.EMAIL_MAX_ATTEMPTS`` tries, then marks it failed. Never raises for the
     mail itself: a dead SMTP server ends in a failed row, not a crashed worker.
@@ -119,10 +130,13 @@ def send_email_message(self: Task[Any, Any], email_id: int) -> None:
         # Run eagerly (embedded), a retry would run again at once: send without waiting.
         services.send_email_message(message, wait_for_strip=not self.request.is_eager)
     except services.StripNotReady:
+        services.note_retry(message, STRIP_WAIT_COUNTDOWN)
         raise self.retry(countdown=STRIP_WAIT_COUNTDOWN) from None
     except TransientEmailError:
         message.refresh_from_db()
         if message.attempts >= services.EMAIL_MAX_ATTEMPTS:
             services.fail_email_after_last_attempt(message)
             return
-        raise self.retry(countdown=backoff(message.attempts)) from None
+        countdown = backoff(message.attempts)
+        services.note_retry(message, countdown)
+        raise self.retry(countdown=countdown) from None

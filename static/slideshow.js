@@ -135,16 +135,18 @@
     const wasCurrent = currentId !== null && gone.has(currentId);
     if (wasCurrent) pendingPlace = indexOf(currentId);
     slides = slides.filter((slide) => !gone.has(slide.id));
+    // A hidden photo leaves the page at once, from the layer fading out or kept behind
+    // too, not only from the one on screen.
+    for (const layer of layers) {
+      if (gone.has(layer.dataset.slide)) {
+        layer.classList.remove("is-current");
+        layer.hidden = true;
+        layer.removeAttribute("src");
+        delete layer.dataset.slide;
+      }
+    }
     if (wasCurrent) {
       currentId = null;
-      for (const layer of layers) {
-        if (gone.has(layer.dataset.slide)) {
-          layer.classList.remove("is-current");
-          layer.hidden = true;
-          layer.removeAttribute("src");
-          delete layer.dataset.slide;
-        }
-      }
       show.dataset.current = "";
       step(0);
     }

@@ -84,7 +84,7 @@ def media_root(settings, tmp_path: Path) -> Path:
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "BACKEND": "boothsite.media_storage.SignedFileSystemStorage",
             "OPTIONS": {"location": root, "base_url": "/media/"},
         },
     }

@@ -27,7 +27,7 @@ BOOTHSITE_SMS_GATEWAY = "console"
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="boothsite-test-media-"))
 STORAGES = {
     "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "BACKEND": "boothsite.media_storage.SignedFileSystemStorage",
         "OPTIONS": {"location": MEDIA_ROOT, "base_url": "/media/"},
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -59,5 +59,5 @@ if REDIS_URL:
 BOOTHSITE_SMS_SEND_RATE = 100_000
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405
-    "DEFAULT_THROTTLE_RATES": {"booth": "10000/min", "pairing": "10000/min"},
+    "DEFAULT_THROTTLE_RATES": {"booth": "10000/min", "pairing": "10000/min", "api": "10000/min"},
 }

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from boothsite import logs
+from boothsite.media_storage import SignedFileSystemStorage
 from tests import factories
 from tests.daphne import Daphne, free_port, server_env
 
@@ -78,6 +79,9 @@ def seeded(tmp_path_factory) -> Seeded:
     with sqlite3.connect(folder / "db.sqlite3") as db:
         (callback_token,) = db.execute("SELECT callback_token FROM messaging_smsmessage").fetchone()
         (media_key,) = db.execute("SELECT image FROM captures_capture").fetchone()
+    # Local media URLs are signed (boothsite.media_storage): an hour covers the module.
+    signed = SignedFileSystemStorage(base_url="/media/", url_ttl=3600).url(media_key)
+    media_key = signed.removeprefix("/media/")
 
     def printed(label: str, text: str) -> str:
         match = re.search(rf"{label}:\s+(\S+)", text)

@@ -22,6 +22,20 @@ def enqueued_names() -> set[str]:
                 and isinstance(node.args[0], ast.Constant)
             ):
                 names.add(str(node.args[0].value))
+            # Task names kept in a table and looked up at the call (``SEND_TASKS``).
+            if (
+                isinstance(node, ast.AnnAssign | ast.Assign)
+                and isinstance(node.value, ast.Dict)
+                and any(
+                    getattr(target, "id", "").endswith("_TASKS")
+                    for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+                )
+            ):
+                names |= {
+                    str(value.value)
+                    for value in node.value.values
+                    if isinstance(value, ast.Constant)
+                }
     return names
 
 

@@ -224,6 +224,10 @@ CONSOLE_MATRIX: dict[str, Row] = {
     "events:team": Row(VIEWER, OWNER),
     "events:team-member": Row(None, OWNER),
     "events:team-invitation": Row(None, OWNER),
+    "events:api-tokens": Row(OWNER, OWNER),
+    "events:api-token": Row(None, OWNER),
+    "events:webhooks": Row(OWNER, OWNER),
+    "events:webhook": Row(OWNER, OWNER),
     "events:event-create": Row(MANAGER, MANAGER),
     "events:event-detail": Row(VIEWER, None),
     "events:event-edit": Row(VIEWER, MANAGER),
@@ -305,7 +309,17 @@ def world(tenant_a, tenant_b) -> World:
     issued = event_services.invite_member(
         tenant_a.organiser, email="guest@example.com", role=VIEWER, invited_by=tenant_a.owner
     )
+    from events.api_tokens import create_api_token
+
+    api_token, _ = create_api_token(tenant_a.organiser, tenant_a.owner, name="Alpha sync")
+    from events import webhooks
+
+    webhook = webhooks.create_endpoint(
+        tenant_a.organiser, url="https://93.184.215.14/hook", event_types=["capture.ready"]
+    )
     kwargs = {
+        "token_id": str(api_token.public_id),
+        "webhook_id": str(webhook.public_id),
         "organiser_slug": tenant_a.organiser.slug,
         "event_slug": tenant_a.event.slug,
         "booth_id": str(tenant_a.booth.public_id),
@@ -319,7 +333,7 @@ def world(tenant_a, tenant_b) -> World:
 def snapshot(tenant) -> tuple[object, ...]:
     """What a refused request must leave as it was: tenant's rows, as plain values."""
     from captures.models import Capture
-    from events.models import Booth, Event, Invitation, Membership
+    from events.models import ApiToken, Booth, Event, Invitation, Membership, WebhookEndpoint
     from messaging.models import SmsAccount
 
     organiser = tenant.organiser
@@ -330,6 +344,8 @@ def snapshot(tenant) -> tuple[object, ...]:
         list(Membership.objects.filter(organiser=organiser).order_by("pk").values()),
         list(Invitation.objects.filter(organiser=organiser).order_by("pk").values()),
         list(SmsAccount.objects.filter(organiser=organiser).values()),
+        list(ApiToken.objects.filter(organiser=organiser).order_by("pk").values()),
+        list(WebhookEndpoint.objects.filter(organiser=organiser).order_by("pk").values()),
     )
 
 
@@ -358,7 +374,14 @@ def test_console_page_of_another_organiser_answers_like_a_missing_one(world, nam
     # Tenant A's objects named under tenant B's own slug are missing objects too.
     own_slug = world.kwargs | {"organiser_slug": world.b.organiser.slug}
     route = console_routes()[name]
-    for key in ("booth_id", "capture_id", "member_id", "invitation_id"):
+    for key in (
+        "booth_id",
+        "capture_id",
+        "member_id",
+        "invitation_id",
+        "token_id",
+        "webhook_id",
+    ):
         if f":{key}>" in route:
             across = getattr(client, method)(console_url(name, **own_slug))
             unknown = getattr(client, method)(

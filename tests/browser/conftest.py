@@ -118,7 +118,7 @@ class Site:
              "boothsite.asgi:application"],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
-        for _ in range(100):
+        for _ in range(300):  # 30 s: a loaded machine starts daphne slowly
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
                 return

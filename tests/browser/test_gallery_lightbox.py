@@ -167,3 +167,65 @@ def test_lightbox_on_the_share_page_and_the_gallery(site, pairing_url, browser_f
     context.close()
     assert not errors, errors
     assert not problems, "\n".join(problems)
+
+
+def test_back_closes_the_lightbox_and_expired_urls_are_fetched_again(
+    site, pairing_url, browser_for
+):
+    share_url = snap_session(site, 2)
+    gallery = re.search(r"Event gallery:\s+(\S+)", site.manage("seed_demo"))
+    assert gallery
+    browser = browser_for(smiling=False).context.browser
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True
+    )
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(share_url)
+    page.goto(gallery.group(1))
+    wait_for_images(page)
+    dialog = page.get_by_role("dialog", name="Photo viewer")
+    opener = page.locator("[data-item]:not(.strip) a.open").first
+    # Back on a phone closes the lightbox and stays on the gallery.
+    opener.click()
+    expect(dialog).to_be_visible()
+    page.go_back()
+    expect(dialog).to_be_hidden()
+    assert page.url == gallery.group(1)
+    # Closing by Escape or ✕ takes its history entry back: Back then leaves the gallery.
+    opener.click()
+    expect(dialog).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    opener.click()
+    page.locator(".lightbox-close").click()
+    expect(dialog).to_be_hidden()
+    page.wait_for_function("() => !(history.state && history.state.lightbox)")
+    page.go_back()
+    page.wait_for_url(share_url)
+    # A page left open past the URLs' lifetime: its images fail, it fetches fresh URLs.
+    page.goto(gallery.group(1))
+    wait_for_images(page)
+    stale = page.evaluate(
+        """() => [...document.querySelectorAll('[data-lightbox] img')].map((img) => {
+             img.removeAttribute('srcset');
+             img.loading = 'eager';
+             img.src = img.getAttribute('src').replace(/^\\/media\\/(\\d+)\\.[^/]+\\//,
+               (all, expiry) => '/media/' + (Number(expiry) - 3600) + '.AAAAAAAAAAAAAAAAAAAAAA/');
+             return img.getAttribute('src');
+           })"""
+    )
+    assert stale
+    assert all(page.request.get(site.url + url).status == 404 for url in stale[:3])
+    wait_for_images(page)
+    fresh = page.evaluate(
+        "() => [...document.querySelectorAll('[data-lightbox] img')]"
+        ".map((i) => i.getAttribute('src'))"
+    )
+    assert len(fresh) == len(stale)
+    assert not set(fresh) & set(stale)
+    assert all(re.match(r"^/media/\d+\.[A-Za-z0-9_-]{22}/", url) for url in fresh)
+    context.close()
+    assert not errors, errors

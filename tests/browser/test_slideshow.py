@@ -28,7 +28,9 @@ def awake_axe_problems(page) -> list[str]:
     """Run axe with the controls awake (they fade out, by design, after 3 s idle)."""
     page.mouse.move(640, 400)
     page.mouse.move(650, 410)
-    page.wait_for_timeout(600)  # the fade back in
+    page.wait_for_function(  # the fade back in, to the end (contrast is checked on it)
+        "() => getComputedStyle(document.getElementById('show-bar')).opacity === '1'"
+    )
     return axe_problems(page, "slideshow")
 
 
@@ -145,3 +147,13 @@ def test_the_slideshow_gets_new_photos_drops_hidden_ones_and_survives_a_restart(
     expect(show).to_have_attribute("data-current", after, timeout=5_000)
     expect(show).to_have_attribute("data-count", "4")
     assert (SCREENS / "slideshow-390x844.png").exists()
+
+    # The organiser makes a new gallery link: the open slideshow ends at once (the link's
+    # news on the slideshow's group, not its 30 s check) and says the link is gone.
+    console.goto(site.url + "/console/demo/demo-party/gallery/")
+    console.get_by_role("button", name="Make a new gallery link").click()
+    expect(console.locator(".messages")).to_contain_text("The gallery has a new link")
+    expect(page.locator("#show-ended")).to_be_visible(timeout=5_000)
+    expect(page.locator("#show-status")).to_have_text("Ended")
+    expect(show).to_have_attribute("data-count", "0")
+    screenshot(page, "slideshow-ended-1280x800")

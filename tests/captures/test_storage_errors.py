@@ -49,7 +49,7 @@ def local_storage(settings, root: Path) -> None:
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "BACKEND": "boothsite.media_storage.SignedFileSystemStorage",
             "OPTIONS": {"location": root, "base_url": "/media/"},
         },
     }
